@@ -1,0 +1,76 @@
+/* What every command shares: global options, help, the cache root. */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "log.h"
+
+bool global_option(struct global *g, int c, const char *arg)
+{
+	switch (c) {
+	case 'C':
+		g->cache_dir = arg;
+		return true;
+	case 'v':
+		g->verbose++;
+		return true;
+	case 'q':
+		g->quiet = true;
+		return true;
+	case 'h':
+		g->help = true;
+		return true;
+	case 'V':
+		g->version = true;
+		return true;
+	}
+	return false;
+}
+
+void global_apply(const struct global *g)
+{
+	log_level = g->quiet ? 0 : 1 + (g->verbose > 2 ? 2 : g->verbose);
+}
+
+void cmd_print_help(const struct cmd *c)
+{
+	fputs(c->usage, stdout);
+}
+
+bool global_done(const struct global *g, const struct cmd *c)
+{
+	if (g->help) {
+		cmd_print_help(c);
+		return true;
+	}
+	if (g->version) {
+		printf("wasmpull %s\n", WASMPULL_VERSION);
+		return true;
+	}
+	global_apply(g);
+	return false;
+}
+
+const char *json_backend_version(void)
+{
+	static char buf[32];
+	snprintf(buf, sizeof(buf), "cJSON %s", cJSON_Version());
+	return buf;
+}
+
+char *global_cache_dir(const struct global *g)
+{
+	const char *e;
+
+	if (g->cache_dir && *g->cache_dir)
+		return xstrdup(g->cache_dir);
+	if ((e = getenv("WASMPULL_CACHE_DIR")) && *e)
+		return xstrdup(e);
+	if ((e = getenv("XDG_CACHE_HOME")) && *e == '/')
+		return xasprintf("%s/wasmpull", e);
+	if ((e = getenv("HOME")) && *e == '/')
+		return xasprintf("%s/.cache/wasmpull", e);
+	return xstrdup("/var/cache/wasmpull");
+}

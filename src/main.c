@@ -1,0 +1,114 @@
+/* wasmpull: global options, the command table, and the one place that prints
+ * a failure and exits. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "digest.h"
+#include "err.h"
+#include "http.h"
+#include "log.h"
+#include "unbox.h"
+#include "util.h"
+
+static const struct cmd *const commands[] = {
+	&cmd_pull,
+	&cmd_inspect,
+	&cmd_cache,
+};
+
+static void usage(FILE *f)
+{
+	fputs("usage: wasmpull [GLOBAL OPTIONS] COMMAND [ARGS]\n\n"
+	      "Commands:\n", f);
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		fprintf(f, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
+	fputs("  help       show help for a command\n\n"
+	      "Global options (before or after COMMAND):\n"
+	      "  -C, --cache-dir DIR  cache root (env WASMPULL_CACHE_DIR)\n"
+	      "  -v, --verbose        more on stderr; -vv traces HTTP requests\n"
+	      "  -q, --quiet          errors only\n"
+	      "  -h, --help           this help; 'wasmpull help COMMAND' for a command\n"
+	      "  -V, --version        versions of wasmpull and its libraries\n", f);
+}
+
+static void version(void)
+{
+	printf("wasmpull %s\n", WASMPULL_VERSION);
+	printf("%s\n", http_backend_version());
+	printf("%s\n", digest_backend_version());
+	printf("%s\n", json_backend_version());
+	printf("%s\n", unbox_backend_version());
+}
+
+static const struct cmd *find_command(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (strcmp(commands[i]->name, name) == 0)
+			return commands[i];
+	return NULL;
+}
+
+static const struct option main_options[] = {
+	GLOBAL_LONGOPTS,
+	{ NULL, 0, NULL, 0 },
+};
+
+int main(int argc, char **argv)
+{
+	struct global g = { 0 };
+	struct error err;
+	const struct cmd *cmd;
+	int c;
+
+	error_init(&err);
+	/* '+': stop at the command name; the command parses the rest. */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+" GLOBAL_SHORTOPTS, main_options, NULL)) != -1) {
+		if (!global_option(&g, c, optarg)) {
+			errorf("unknown option '%s'; see 'wasmpull --help'", argv[optind - 1]);
+			return 2;
+		}
+	}
+	if (g.version) {
+		version();
+		return 0;
+	}
+	if (optind >= argc) {
+		usage(g.help ? stdout : stderr);
+		return g.help ? 0 : 2;
+	}
+	if (strcmp(argv[optind], "help") == 0) {
+		if (optind + 1 >= argc) {
+			usage(stdout);
+			return 0;
+		}
+		cmd = find_command(argv[optind + 1]);
+		if (!cmd) {
+			errorf("unknown command '%s'; see 'wasmpull --help'", argv[optind + 1]);
+			return 2;
+		}
+		cmd_print_help(cmd);
+		return 0;
+	}
+	cmd = find_command(argv[optind]);
+	if (!cmd) {
+		errorf("unknown command '%s'; see 'wasmpull --help'", argv[optind]);
+		return 2;
+	}
+	if (g.help) {
+		cmd_print_help(cmd);
+		return 0;
+	}
+	http_global_init();
+	global_apply(&g);
+	argc -= optind;
+	argv += optind;
+	optind = 0; /* full reinitialisation of getopt for the command */
+	enum wp_err rc = cmd->run(argc, argv, &g, &err);
+	if (rc != WP_OK)
+		errorf("%s", err.msg[0] ? err.msg : wp_strerror(rc));
+	http_global_cleanup();
+	return wp_exit_code(rc);
+}
