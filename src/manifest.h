@@ -47,6 +47,7 @@ struct manifest {
 	struct descriptor *manifests; /* indexes only */
 	size_t n_manifests;
 	char *annotations_json;       /* compact JSON object text or NULL */
+	char *artifact_type;          /* OCI 1.1 "artifactType" or NULL */
 };
 
 /*
