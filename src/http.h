@@ -43,8 +43,8 @@ struct http_request {
 struct http_response {
 	long status;
 	char *content_type, *etag, *last_modified, *docker_digest, *www_authenticate;
+	bool accept_ranges;
 	char *effective_url;  /* after redirects */
-	char *error_code;     /* registry JSON error code ("MANIFEST_UNKNOWN"), if any */
 	struct strbuf body;   /* when the request had no sink, or the status was not 2xx */
 	uint64_t body_len;
 	int attempts;         /* requests made, retries included */

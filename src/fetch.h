@@ -1,0 +1,45 @@
+/* Downloads into the cache: a temp file that hashes what it is given, then
+ * verification, unboxing and publication under the module's sha256. Shared by
+ * HTTP, file and OCI blob sources. */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cache.h"
+#include "err.h"
+#include "http.h"
+
+struct fetch;
+
+/* What the downloaded bytes must be, before unboxing. */
+struct fetch_expect {
+	const char *raw_hex;  /* sha256 of the bytes as served, or NULL */
+	int64_t raw_size;     /* -1: unknown */
+	bool unbox;           /* may be an archive / compressed */
+	const char *want_hex; /* --sha256: matches the raw bytes or the module (NULL: none) */
+};
+
+struct fetch_result {
+	char hex[65];     /* the module's sha256 */
+	uint64_t size;
+	char raw_hex[65]; /* what was downloaded */
+	uint64_t raw_size;
+	bool unboxed;
+};
+
+/* Starts a download into a new temp file of the cache. */
+enum wp_err fetch_begin(struct cache *c, uint64_t max_size, struct fetch **f, struct error *err);
+/* The sink to hand to http_request. */
+struct http_sink fetch_sink(struct fetch *f);
+/* Feeds bytes directly (file sources). */
+enum wp_err fetch_write(struct fetch *f, const void *data, size_t len, struct error *err);
+/* Verifies against exp, unboxes, and publishes the module in the cache. */
+enum wp_err fetch_finish(struct fetch *f, const struct fetch_expect *exp, struct fetch_result *res,
+			 struct error *err);
+/* Removes what was not published. */
+void fetch_free(struct fetch *f);
+
+/* Copies an open file to path atomically (temp file beside it, fsync, rename). */
+enum wp_err copy_to_path(int fd, const char *path, struct error *err);
+/* Copies an open file to stdout. */
+enum wp_err copy_to_stdout(int fd, struct error *err);
