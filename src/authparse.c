@@ -324,7 +324,7 @@ static bool key_matches(const char *key, const char *want, bool docker_hub)
 	return ok;
 }
 
-/* The member of obj that names the registry: an exact key first, then a normalised one. */
+/* The member naming the registry: auth_key as is, registry as is, then normalised. */
 static const cJSON *find_entry(const cJSON *obj, const char *registry, const char *auth_key,
 			       const char *want, bool docker_hub)
 {
@@ -333,8 +333,10 @@ static const cJSON *find_entry(const cJSON *obj, const char *registry, const cha
 	if (!cJSON_IsObject(obj))
 		return NULL;
 	cJSON_ArrayForEach(it, obj)
-		if ((auth_key && strcmp(it->string, auth_key) == 0) ||
-		    (registry && strcmp(it->string, registry) == 0))
+		if (auth_key && strcmp(it->string, auth_key) == 0)
+			return it;
+	cJSON_ArrayForEach(it, obj)
+		if (registry && strcmp(it->string, registry) == 0)
 			return it;
 	cJSON_ArrayForEach(it, obj)
 		if (key_matches(it->string, want, docker_hub))
