@@ -470,7 +470,7 @@ char *url_query_escape(const char *s)
 
 	strbuf_init(&sb);
 	strbuf_add(&sb, "", 0);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
 		if ((isascii(*p) && isalnum(*p)) || *p == '-' || *p == '.' || *p == '_' ||
 		    *p == '~') {
 			strbuf_add(&sb, p, 1);
