@@ -88,6 +88,12 @@ enum wp_err cache_open(const char *root, struct cache **out, struct error *err)
 	}
 	if (lstat(root, &st) == 0 && S_ISLNK(st.st_mode))
 		notef("cache folder %s is a symlink; following it for the root only", root);
+	/* printed paths are absolute, whatever -C said */
+	char *abs = realpath(root, NULL);
+	if (abs) {
+		free(c->root);
+		c->root = abs;
+	}
 	c->rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (c->rootfd < 0) {
 		error_set(err, WP_EFAIL, "cannot open cache folder %s: %s", root, strerror(errno));

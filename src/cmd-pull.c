@@ -1,5 +1,24 @@
 /* wasmpull pull: fetch a module into the cache, verify it, print its path. */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "cache.h"
 #include "cmd.h"
+#include "digest.h"
+#include "fetch.h"
+#include "http.h"
+#include "log.h"
+#include "parse.h"
+#include "ref.h"
+#include "registry.h"
+#include "source.h"
 
 static const char pull_usage[] =
 	"usage: wasmpull pull [OPTIONS] SOURCE\n"
@@ -28,36 +47,566 @@ static const char pull_usage[] =
 enum {
 	OPT_SHA256 = 0x100,
 	OPT_POLICY,
-	OPT_PLATFORM,
 	OPT_JSON,
-	OPT_TIMEOUT,
-	OPT_RETRIES,
-	OPT_MAX_SIZE,
-	OPT_AUTHFILE,
-	OPT_PASSWORD_STDIN,
-	OPT_CA_FILE,
-	OPT_INSECURE_REGISTRY,
-	OPT_PLAIN_HTTP,
-	OPT_MIRROR,
 };
 
 static const struct option pull_options[] = {
 	{ "sha256", required_argument, NULL, OPT_SHA256 },
 	{ "policy", required_argument, NULL, OPT_POLICY },
 	{ "output", required_argument, NULL, 'o' },
-	{ "platform", required_argument, NULL, OPT_PLATFORM },
 	{ "json", no_argument, NULL, OPT_JSON },
-	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-	{ "retries", required_argument, NULL, OPT_RETRIES },
-	{ "max-size", required_argument, NULL, OPT_MAX_SIZE },
-	{ "authfile", required_argument, NULL, OPT_AUTHFILE },
-	{ "username", required_argument, NULL, 'u' },
-	{ "password-stdin", no_argument, NULL, OPT_PASSWORD_STDIN },
-	{ "ca-file", required_argument, NULL, OPT_CA_FILE },
-	{ "insecure-registry", required_argument, NULL, OPT_INSECURE_REGISTRY },
-	{ "plain-http", no_argument, NULL, OPT_PLAIN_HTTP },
-	{ "mirror", required_argument, NULL, OPT_MIRROR },
-	{ "header", required_argument, NULL, 'H' },
+	FETCH_LONGOPTS,
 	GLOBAL_LONGOPTS,
 	{ NULL, 0, NULL, 0 },
+};
+
+enum policy { POLICY_DEFAULT, POLICY_IF_NOT_PRESENT, POLICY_ALWAYS, POLICY_NEVER };
+
+struct pull {
+	const char *source;
+	const char *output;
+	bool json;
+	enum policy policy;
+	char want[65]; /* --sha256, "" when none */
+	struct fetch_opts fo;
+	double deadline, started;
+	struct cache *cache;
+
+	/* the outcome */
+	struct cache_entry entry;
+	bool cached;
+	int fd; /* the module blob, read-locked */
+};
+
+static bool parse_policy(const char *s, enum policy *p)
+{
+	if (!strcmp(s, "if-not-present") || !strcmp(s, "IfNotPresent"))
+		*p = POLICY_IF_NOT_PRESENT;
+	else if (!strcmp(s, "always") || !strcmp(s, "Always"))
+		*p = POLICY_ALWAYS;
+	else if (!strcmp(s, "never") || !strcmp(s, "Never"))
+		*p = POLICY_NEVER;
+	else
+		return false;
+	return true;
+}
+
+static const char *digest_hex(const char *digest)
+{
+	return digest && str_starts_with(digest, "sha256:") ? digest + 7 : digest;
+}
+
+/* Uses the cached module of e when it is intact: opens and read-locks it. */
+static enum wp_err use_entry(struct pull *p, struct cache_entry *e, struct error *err)
+{
+	struct error tmp;
+	enum wp_err rc;
+
+	error_init(&tmp);
+	rc = cache_open_blob(p->cache, digest_hex(e->digest), e->size, &p->fd, &tmp);
+	if (rc == WP_OK) {
+		cache_entry_release(&p->entry);
+		p->entry = *e;
+		memset(e, 0, sizeof(*e));
+		p->cached = true;
+		return WP_OK;
+	}
+	if (rc == WP_EVERIFY && p->policy == POLICY_NEVER)
+		return error_set(err, rc, "%s", tmp.msg);
+	if (rc == WP_EFAIL)
+		return error_set(err, rc, "%s", tmp.msg);
+	return WP_ENOTFOUND; /* absent or corrupt (and removed): fetch again */
+}
+
+/* A record of this source that we may use without asking the network. */
+static enum wp_err try_record(struct pull *p, const char *key, bool fresh_only, struct error *err)
+{
+	struct cache_entry e = { 0 };
+	struct error tmp;
+	enum wp_err rc;
+
+	error_init(&tmp);
+	if (cache_lookup(p->cache, key, &e, &tmp) != WP_OK)
+		return WP_ENOTFOUND;
+	if (fresh_only && e.checked < (int64_t)p->started) {
+		cache_entry_release(&e);
+		return WP_ENOTFOUND;
+	}
+	rc = use_entry(p, &e, err);
+	cache_entry_release(&e);
+	return rc;
+}
+
+/* Any cached module proven by digest (a digest reference or --sha256). */
+static enum wp_err try_digest(struct pull *p, const char *digest, struct error *err)
+{
+	struct cache_entry e = { 0 };
+	struct error tmp;
+	enum wp_err rc;
+
+	error_init(&tmp);
+	if (cache_find_digest(p->cache, digest, &e, &tmp) != WP_OK)
+		return WP_ENOTFOUND;
+	rc = use_entry(p, &e, err);
+	cache_entry_release(&e);
+	return rc;
+}
+
+static void record_use(struct pull *p, const char *key, bool checked)
+{
+	struct error tmp;
+	int64_t now = now_wall();
+
+	error_init(&tmp);
+	free(p->entry.source);
+	p->entry.source = xstrdup(key);
+	if (!p->entry.created)
+		p->entry.created = now;
+	p->entry.last_used = now;
+	if (checked)
+		p->entry.checked = now;
+	if (cache_put(p->cache, &p->entry, &tmp) != WP_OK)
+		warnf("%s", tmp.msg);
+}
+
+static struct http_opts http_opts_for(const struct pull *p, bool insecure)
+{
+	struct http_opts o = {
+		.ca_file = p->fo.ca_file,
+		.insecure = insecure,
+		.deadline = p->deadline,
+		.attempts = p->fo.retries,
+	};
+	return o;
+}
+
+/* Authorization, Cookie and Proxy-Authorization stay on the origin host. */
+static bool secret_header(const char *h)
+{
+	return str_istarts_with(h, "authorization:") || str_istarts_with(h, "cookie:") ||
+	       str_istarts_with(h, "proxy-authorization:");
+}
+
+static enum wp_err pull_http(struct pull *p, struct error *err)
+{
+	const char *key = p->source;
+	struct http *h = NULL;
+	struct fetch *f = NULL;
+	struct http_response resp = { 0 };
+	struct cache_entry old = { 0 };
+	const char **hdrs = xcalloc(p->fo.n_headers + 3, sizeof(*hdrs));
+	const char **origin = xcalloc(p->fo.n_headers + 1, sizeof(*origin));
+	char *inm = NULL, *ims = NULL;
+	size_t nh = 0, no = 0;
+	bool have_old;
+	enum wp_err rc;
+	struct error tmp;
+
+	error_init(&tmp);
+	have_old = cache_lookup(p->cache, key, &old, &tmp) == WP_OK;
+	if (have_old && p->policy == POLICY_ALWAYS) {
+		/* validators only help when the module they describe is still here */
+		if (use_entry(p, &old, &tmp) != WP_OK) {
+			have_old = false;
+		} else {
+			old = p->entry;
+			memset(&p->entry, 0, sizeof(p->entry));
+			close(p->fd);
+			p->fd = -1;
+			p->cached = false;
+		}
+	}
+	for (size_t i = 0; i < p->fo.n_headers; i++) {
+		if (secret_header(p->fo.headers[i]))
+			origin[no++] = p->fo.headers[i];
+		else
+			hdrs[nh++] = p->fo.headers[i];
+	}
+	if (have_old && p->policy == POLICY_ALWAYS) {
+		if (old.etag)
+			hdrs[nh++] = inm = xasprintf("If-None-Match: %s", old.etag);
+		if (old.last_modified)
+			hdrs[nh++] = ims = xasprintf("If-Modified-Since: %s", old.last_modified);
+	}
+	struct http_opts ho = http_opts_for(p, false);
+	h = http_new(&ho);
+	if ((rc = fetch_begin(p->cache, p->fo.max_size, &f, err)) != WP_OK)
+		goto out;
+	struct http_request req = {
+		.url = p->source,
+		.headers = hdrs,
+		.origin_headers = origin,
+		.follow = true,
+		.resume = true,
+		.max_body = p->fo.max_size,
+		.sink = fetch_sink(f),
+	};
+	if ((rc = http_request(h, &req, &resp, err)) != WP_OK)
+		goto out;
+	if (resp.status == 304 && have_old) {
+		notef("%s: not modified", key);
+		rc = use_entry(p, &old, err);
+		if (rc == WP_OK)
+			record_use(p, key, true);
+		else
+			rc = error_set(err, WP_EFAIL, "the cached module vanished during the pull");
+		goto out;
+	}
+	if (resp.status == 404 || resp.status == 410) {
+		rc = error_set(err, WP_ENOTFOUND, "HTTP %ld (not found)", resp.status);
+		goto out;
+	}
+	if (resp.status == 401 || resp.status == 403) {
+		rc = error_set(err, WP_EAUTH, "HTTP %ld (%s)", resp.status,
+			       resp.status == 401 ? "authentication required" : "forbidden");
+		goto out;
+	}
+	if (resp.status != 200) {
+		rc = error_set(err, resp.status / 100 == 3 ? WP_ENET : WP_EFAIL, "HTTP %ld", resp.status);
+		if (resp.status / 100 == 4)
+			err->code = rc = WP_ENOTFOUND == rc ? rc : WP_EFAIL;
+		goto out;
+	}
+	struct fetch_expect exp = { .raw_size = -1, .unbox = true, .want_hex = p->want[0] ? p->want : NULL };
+	struct fetch_result res;
+	if ((rc = fetch_finish(f, &exp, &res, err)) != WP_OK)
+		goto out;
+	cache_entry_release(&p->entry);
+	p->entry.digest = xasprintf("sha256:%s", res.hex);
+	p->entry.size = res.size;
+	p->entry.raw_digest = xasprintf("sha256:%s", res.raw_hex);
+	p->entry.format = xstrdup("http");
+	p->entry.etag = xstrdup(resp.etag);
+	p->entry.last_modified = xstrdup(resp.last_modified);
+	p->entry.created = old.created;
+	if ((rc = cache_open_blob(p->cache, res.hex, res.size, &p->fd, err)) != WP_OK)
+		goto out;
+	p->cached = false;
+	record_use(p, key, true);
+out:
+	cache_entry_release(&old);
+	http_response_release(&resp);
+	fetch_free(f);
+	http_free(h);
+	free(inm);
+	free(ims);
+	free(hdrs);
+	free(origin);
+	return rc;
+}
+
+static enum wp_err pull_file(struct pull *p, struct error *err)
+{
+	const char *path = source_file_path(p->source);
+	char *abs = NULL, *key = NULL, buf[1 << 16];
+	struct fetch *f = NULL;
+	struct fetch_result res;
+	enum wp_err rc;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		rc = error_set(err, errno == ENOENT ? WP_ENOTFOUND : WP_EFAIL, "cannot open %s: %s", path,
+			       strerror(errno));
+		goto out;
+	}
+	abs = realpath(path, NULL);
+	key = xasprintf("file://%s", abs ? abs : path);
+	if ((rc = fetch_begin(p->cache, p->fo.max_size, &f, err)) != WP_OK)
+		goto out;
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = error_set(err, WP_EFAIL, "cannot read %s: %s", path, strerror(errno));
+			goto out;
+		}
+		if ((rc = fetch_write(f, buf, (size_t)n, err)) != WP_OK)
+			goto out;
+	}
+	struct fetch_expect exp = { .raw_size = -1, .unbox = true, .want_hex = p->want[0] ? p->want : NULL };
+	if ((rc = fetch_finish(f, &exp, &res, err)) != WP_OK)
+		goto out;
+	cache_lookup(p->cache, key, &p->entry, &(struct error){ 0 });
+	free(p->entry.digest);
+	free(p->entry.raw_digest);
+	free(p->entry.format);
+	p->entry.digest = xasprintf("sha256:%s", res.hex);
+	p->entry.raw_digest = xasprintf("sha256:%s", res.raw_hex);
+	p->entry.size = res.size;
+	p->entry.format = xstrdup("file");
+	if ((rc = cache_open_blob(p->cache, res.hex, res.size, &p->fd, err)) != WP_OK)
+		goto out;
+	p->cached = false;
+	record_use(p, key, true);
+out:
+	if (fd >= 0)
+		close(fd);
+	fetch_free(f);
+	free(abs);
+	free(key);
+	return rc;
+}
+
+static enum wp_err pull_oci(struct pull *p, const struct ref *r, const char *key, struct error *err)
+{
+	struct registry *reg = NULL;
+	struct resolved res = { 0 };
+	struct fetch *f = NULL;
+	struct cache_entry old = { 0 };
+	struct error tmp;
+	enum wp_err rc;
+
+	error_init(&tmp);
+	if ((rc = registry_new(r, &p->fo, p->deadline, &reg, err)) != WP_OK)
+		goto out;
+	if ((rc = registry_resolve(reg, p->fo.platform, true, &res, err)) != WP_OK)
+		goto out;
+	/* one manifest request: when its digest is cached, no blob is needed */
+	if (cache_lookup(p->cache, key, &old, &tmp) == WP_OK && old.manifest_digest &&
+	    strcmp(old.manifest_digest, res.digest) == 0 && use_entry(p, &old, err) == WP_OK) {
+		notef("%s: digest %s unchanged", key, res.digest);
+		record_use(p, key, true);
+		goto out;
+	}
+	if (err->code)
+		goto out;
+	if (try_digest(p, res.chosen_digest, err) == WP_OK)
+		goto fill;
+	if (err->code)
+		goto out;
+
+	const struct descriptor *layer = &res.chosen.layers[res.layer];
+	const char *want = p->want[0] ? p->want : NULL;
+	if (want && (!strcmp(digest_hex(res.digest), want) || !strcmp(digest_hex(res.chosen_digest), want)))
+		want = NULL; /* --sha256 named the manifest: proven already */
+	if ((rc = fetch_begin(p->cache, p->fo.max_size, &f, err)) != WP_OK)
+		goto out;
+	if ((rc = registry_fetch_blob(reg, layer, f, err)) != WP_OK)
+		goto out;
+	struct fetch_expect exp = {
+		.raw_hex = digest_hex(layer->digest),
+		.raw_size = (int64_t)layer->size,
+		.unbox = res.kind == LAYER_ARCHIVE,
+		.want_hex = want,
+	};
+	struct fetch_result fr;
+	if ((rc = fetch_finish(f, &exp, &fr, err)) != WP_OK)
+		goto out;
+	cache_entry_release(&p->entry);
+	p->entry.digest = xasprintf("sha256:%s", fr.hex);
+	p->entry.size = fr.size;
+	p->entry.raw_digest = xstrdup(layer->digest);
+	if ((rc = cache_open_blob(p->cache, fr.hex, fr.size, &p->fd, err)) != WP_OK)
+		goto out;
+	p->cached = false;
+fill:
+	free(p->entry.manifest_digest);
+	free(p->entry.reference);
+	free(p->entry.format);
+	free(p->entry.etag);
+	free(p->entry.last_modified);
+	p->entry.etag = p->entry.last_modified = NULL;
+	p->entry.manifest_digest = xstrdup(res.digest);
+	p->entry.reference = ref_string(r);
+	p->entry.format = xstrdup(wasm_format_name(res.format));
+	p->entry.created = old.created;
+	record_use(p, key, true);
+out:
+	cache_entry_release(&old);
+	fetch_free(f);
+	resolved_release(&res);
+	registry_free(reg);
+	return rc;
+}
+
+static void print_json(const struct pull *p, const char *path)
+{
+	cJSON *o = cJSON_CreateObject();
+	char *s;
+
+	cJSON_AddStringToObject(o, "source", p->source);
+	if (p->entry.reference)
+		cJSON_AddStringToObject(o, "reference", p->entry.reference);
+	if (p->entry.manifest_digest)
+		cJSON_AddStringToObject(o, "manifest_digest", p->entry.manifest_digest);
+	cJSON_AddStringToObject(o, "digest", p->entry.digest);
+	cJSON_AddNumberToObject(o, "size", (double)p->entry.size);
+	cJSON_AddStringToObject(o, "format", p->entry.format ? p->entry.format : "http");
+	cJSON_AddStringToObject(o, "path", path);
+	cJSON_AddBoolToObject(o, "cached", p->cached);
+	if (p->output)
+		cJSON_AddStringToObject(o, "output", p->output);
+	s = cJSON_PrintUnformatted(o);
+	puts(s);
+	cJSON_free(s);
+	cJSON_Delete(o);
+}
+
+static enum wp_err run(struct pull *p, struct global *g, struct error *err)
+{
+	enum source_kind kind = source_classify(p->source);
+	struct ref r = { 0 };
+	char *key = NULL, *cache_dir = NULL, *path = NULL;
+	int lock = -1;
+	bool waited = false, hit = false;
+	enum wp_err rc = WP_OK;
+
+	if (kind == SOURCE_OCI) {
+		if ((rc = ref_parse(p->source, &r, err)) != WP_OK)
+			return rc;
+		char *s = ref_string(&r);
+		key = xasprintf("oci://%s", s);
+		free(s);
+		if (p->policy == POLICY_DEFAULT)
+			p->policy = !r.digest && (r.tag_defaulted || !strcmp(r.tag, "latest"))
+					    ? POLICY_ALWAYS : POLICY_IF_NOT_PRESENT;
+	} else {
+		key = xstrdup(p->source);
+		if (p->policy == POLICY_DEFAULT)
+			p->policy = POLICY_IF_NOT_PRESENT;
+	}
+	if ((rc = fetch_opts_finish(&p->fo, err)) != WP_OK)
+		goto out;
+	p->started = (double)now_wall();
+	p->deadline = now_mono() + p->fo.timeout;
+	cache_dir = global_cache_dir(g);
+	if ((rc = cache_open(cache_dir, &p->cache, err)) != WP_OK)
+		goto out;
+
+	if (kind == SOURCE_FILE) {
+		rc = pull_file(p, err);
+		goto done;
+	}
+	/* content proven by its digest is a hit whatever the policy */
+	if (r.digest && (rc = try_digest(p, r.digest, err)) != WP_ENOTFOUND)
+		goto hit;
+	if (p->want[0]) {
+		char *d = xasprintf("sha256:%s", p->want);
+		rc = try_digest(p, d, err);
+		free(d);
+		if (rc != WP_ENOTFOUND)
+			goto hit;
+	}
+	if (p->policy != POLICY_ALWAYS && (rc = try_record(p, key, false, err)) != WP_ENOTFOUND)
+		goto hit;
+	if (p->policy == POLICY_NEVER) {
+		rc = error_set(err, WP_ENOTFOUND, "not in the cache (policy never)");
+		goto done;
+	}
+	if ((rc = cache_lock_source(p->cache, key, p->deadline, &lock, &waited, err)) != WP_OK)
+		goto done;
+	/* whoever held the lock may just have fetched it for us */
+	if (waited && (rc = try_record(p, key, true, err)) != WP_ENOTFOUND)
+		goto hit;
+	rc = kind == SOURCE_HTTP ? pull_http(p, err) : pull_oci(p, &r, key, err);
+	goto done;
+hit:
+	if (rc == WP_OK) {
+		hit = true;
+		if (kind == SOURCE_OCI && !p->entry.reference)
+			p->entry.reference = ref_string(&r);
+		record_use(p, key, false);
+	}
+done:
+	if (rc != WP_OK)
+		goto out;
+	notef("%s: %s sha256:%.12s (%llu bytes)", p->source, hit || p->cached ? "cached" : "pulled",
+	      digest_hex(p->entry.digest), (unsigned long long)p->entry.size);
+	path = cache_blob_path(p->cache, digest_hex(p->entry.digest));
+	if (p->output && strcmp(p->output, "-") == 0) {
+		rc = copy_to_stdout(p->fd, err);
+		goto out;
+	}
+	if (p->output && (rc = copy_to_path(p->fd, p->output, err)) != WP_OK)
+		goto out;
+	if (p->json)
+		print_json(p, path);
+	else
+		puts(path);
+	if (fflush(stdout) != 0)
+		rc = error_set(err, WP_EFAIL, "cannot write stdout: %s", strerror(errno));
+out:
+	if (rc != WP_OK && err->msg[0])
+		error_prefix(err, "%s", p->source);
+	cache_unlock(lock);
+	free(path);
+	free(cache_dir);
+	free(key);
+	ref_release(&r);
+	return rc;
+}
+
+static enum wp_err cmd_pull_run(int argc, char **argv, struct global *g, struct error *err)
+{
+	struct pull p = { .fd = -1 };
+	const char *env;
+	enum wp_err rc = WP_OK;
+	int c;
+
+	fetch_opts_init(&p.fo);
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+o:" FETCH_SHORTOPTS GLOBAL_SHORTOPTS, pull_options,
+				NULL)) != -1) {
+		switch (c) {
+		case OPT_SHA256:
+			if (!parse_sha256(optarg, p.want))
+				rc = error_set(err, WP_EUSAGE, "invalid --sha256 '%s': expected 64 hex digits", optarg);
+			break;
+		case OPT_POLICY:
+			if (!parse_policy(optarg, &p.policy))
+				rc = error_set(err, WP_EUSAGE,
+					       "invalid --policy '%s': expected if-not-present, always or never", optarg);
+			break;
+		case 'o':
+			p.output = optarg;
+			break;
+		case OPT_JSON:
+			p.json = true;
+			break;
+		case '?':
+		case ':':
+			rc = error_set(err, WP_EUSAGE, "%s '%s'; see 'wasmpull help pull'",
+				       c == ':' ? "missing value for option" : "unknown option",
+				       argv[optind - 1]);
+			break;
+		default:
+			if (!fetch_option(&p.fo, c, optarg, err) && !global_option(g, c, optarg))
+				rc = error_set(err, WP_EUSAGE, "unknown option '%s'", argv[optind - 1]);
+		}
+		if (err->code)
+			goto out;
+	}
+	if (global_done(g, &cmd_pull))
+		goto out;
+	if (optind != argc - 1) {
+		rc = error_set(err, WP_EUSAGE, optind >= argc ? "pull needs a SOURCE; see 'wasmpull help pull'"
+							       : "pull takes one SOURCE; see 'wasmpull help pull'");
+		goto out;
+	}
+	if (p.output && !strcmp(p.output, "-") && p.json) {
+		rc = error_set(err, WP_EUSAGE, "-o - writes the module to stdout; it cannot go with --json");
+		goto out;
+	}
+	if (p.policy == POLICY_DEFAULT && (env = getenv("WASMPULL_PULL_POLICY")) && *env &&
+	    !parse_policy(env, &p.policy)) {
+		rc = error_set(err, WP_EUSAGE, "invalid WASMPULL_PULL_POLICY '%s'", env);
+		goto out;
+	}
+	p.source = argv[optind];
+	rc = run(&p, g, err);
+out:
+	if (p.fd >= 0)
+		close(p.fd);
+	cache_entry_release(&p.entry);
+	cache_free(p.cache);
+	fetch_opts_release(&p.fo);
+	return err->code ? err->code : rc;
+}
+
+const struct cmd cmd_pull = {
+	.name = "pull",
+	.run = cmd_pull_run,
+	.summary = "fetch a module into the cache and print its path",
+	.usage = pull_usage,
 };

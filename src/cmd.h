@@ -2,6 +2,8 @@
 #pragma once
 #include <getopt.h>
 #include <stdbool.h>
+#include <stdint.h>
+#include <stddef.h>
 
 #include "err.h"
 
@@ -25,6 +27,65 @@ struct global {
 
 /* Handles a global option seen by a command's getopt loop; false if c is not one. */
 bool global_option(struct global *g, int c, const char *arg);
+
+/* Options of every command that fetches (pull, inspect), parsed by fetch_option. */
+struct fetch_opts {
+	const char *platform;
+	double timeout;        /* seconds */
+	int retries;           /* attempts in total */
+	uint64_t max_size;
+	const char *authfile;
+	const char *username;
+	bool password_stdin;
+	char *password;        /* read by fetch_opts_finish */
+	const char *ca_file;
+	char **insecure;       /* NULL-terminated HOST[:PORT] list, "*" for all */
+	size_t n_insecure;
+	bool plain_http;
+	char **mirrors;        /* "REGISTRY=MIRROR" */
+	size_t n_mirrors;
+	char **headers;        /* "Name: value" */
+	size_t n_headers;
+};
+
+enum {
+	OPT_PLATFORM = 0x200,
+	OPT_TIMEOUT,
+	OPT_RETRIES,
+	OPT_MAX_SIZE,
+	OPT_AUTHFILE,
+	OPT_PASSWORD_STDIN,
+	OPT_CA_FILE,
+	OPT_INSECURE_REGISTRY,
+	OPT_PLAIN_HTTP,
+	OPT_MIRROR,
+};
+
+#define FETCH_SHORTOPTS "u:H:"
+#define FETCH_LONGOPTS                                                          \
+	{ "platform", required_argument, NULL, OPT_PLATFORM },                  \
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },                    \
+	{ "retries", required_argument, NULL, OPT_RETRIES },                    \
+	{ "max-size", required_argument, NULL, OPT_MAX_SIZE },                  \
+	{ "authfile", required_argument, NULL, OPT_AUTHFILE },                  \
+	{ "username", required_argument, NULL, 'u' },                           \
+	{ "password-stdin", no_argument, NULL, OPT_PASSWORD_STDIN },            \
+	{ "ca-file", required_argument, NULL, OPT_CA_FILE },                    \
+	{ "insecure-registry", required_argument, NULL, OPT_INSECURE_REGISTRY }, \
+	{ "plain-http", no_argument, NULL, OPT_PLAIN_HTTP },                    \
+	{ "mirror", required_argument, NULL, OPT_MIRROR },                      \
+	{ "header", required_argument, NULL, 'H' }
+
+#define DEFAULT_TIMEOUT 300.0
+#define DEFAULT_RETRIES 5
+#define DEFAULT_MAX_SIZE (256ull << 20)
+
+void fetch_opts_init(struct fetch_opts *o);
+void fetch_opts_release(struct fetch_opts *o);
+/* Handles a fetch option; false if c is not one. A bad value sets err (WP_EUSAGE). */
+bool fetch_option(struct fetch_opts *o, int c, const char *arg, struct error *err);
+/* Applies environment defaults, checks files, reads the password. */
+enum wp_err fetch_opts_finish(struct fetch_opts *o, struct error *err);
 
 struct cmd {
 	const char *name;
