@@ -93,7 +93,9 @@ static bool parse_policy(const char *s, enum policy *p)
 
 static const char *digest_hex(const char *digest)
 {
-	return digest && str_starts_with(digest, "sha256:") ? digest + 7 : digest;
+	if (!digest)
+		return "";
+	return str_starts_with(digest, "sha256:") ? digest + 7 : digest;
 }
 
 /* Uses the cached module of e when it is intact: opens and read-locks it. */

@@ -52,21 +52,14 @@ char *xstrndup(const char *s, size_t n)
 
 char *xasprintf(const char *fmt, ...)
 {
-	struct strbuf sb;
+	char *p = NULL;
 	va_list ap;
-	int n;
 
-	strbuf_init(&sb);
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0)
+	if (vasprintf(&p, fmt, ap) < 0)
 		oom();
-	sb.buf = xmalloc((size_t)n + 1);
-	va_start(ap, fmt);
-	vsnprintf(sb.buf, (size_t)n + 1, fmt, ap);
 	va_end(ap);
-	return sb.buf;
+	return p;
 }
 
 void strbuf_init(struct strbuf *sb)
