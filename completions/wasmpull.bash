@@ -31,7 +31,7 @@ _wasmpull()
 	COMPREPLY=()
 	cur=${COMP_WORDS[COMP_CWORD]}
 	prev=${COMP_WORDS[COMP_CWORD-1]}
-	# "--opt=value" arrives split at '=' (COMP_WORDBREAKS).
+	# An option's "=value" arrives as two more words (COMP_WORDBREAKS).
 	if [[ $cur == = ]]; then
 		cur=
 	elif [[ $prev == = ]]; then
