@@ -45,7 +45,7 @@ static bool read_byte(struct reader *r, unsigned char *b)
 	return true;
 }
 
-/* Unsigned LEB128 of at most `bits` bits, rejecting overlong encodings' junk bits. */
+/* Unsigned LEB128 of at most `bits` bits; unused high bits must be zero. */
 static bool read_uleb(struct reader *r, unsigned bits, uint64_t *v)
 {
 	uint64_t result = 0;
