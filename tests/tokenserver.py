@@ -9,8 +9,9 @@ tokenserver.py --key token.key --cert token.crt [--port 0] [--log FILE]
 On start it prints one line "listening PORT" on stdout (PORT 0 = pick a free one).
 
 GET|POST /token?service=..&scope=repository:NAME:pull,push[&scope=...]
-  Basic auth, or a POST form with grant_type=password (username, password), or
-  grant_type=refresh_token (refresh_token = the identity token of --user)
+  a POST form with grant_type=password (username, password) or
+  grant_type=refresh_token (refresh_token = the identity token of --user),
+  else Basic auth
   -> every requested action; no credentials -> 'pull' only with --anon-pull,
   else 401; wrong credentials -> 401.
 GET /stats -> {"tokens_issued": N}
@@ -113,14 +114,8 @@ class Handler(BaseHTTPRequestHandler):
         auth, user, pw = "none", None, None
         h = self.headers.get("Authorization", "")
         grant = q.get("grant_type", [""])[0]
-        if h[:6].lower() == "basic ":
-            auth = "basic"
-            try:
-                user, _, pw = base64.b64decode(h[6:].strip()).decode().partition(":")
-            except Exception:
-                return self._deny(q, auth, None, "malformed Basic credentials")
-            authed = user == A.user and pw == A.password
-        elif grant == "password":
+        # An OAuth2 form grant wins over an Authorization header.
+        if grant == "password":
             auth = "password"
             user, pw = q.get("username", [""])[0], q.get("password", [""])[0]
             authed = user == A.user and pw == A.password
@@ -128,6 +123,13 @@ class Handler(BaseHTTPRequestHandler):
             auth = "refresh_token"
             authed = q.get("refresh_token", [""])[0] == A.refresh_token
             user = A.user if authed else None
+        elif h[:6].lower() == "basic ":
+            auth = "basic"
+            try:
+                user, _, pw = base64.b64decode(h[6:].strip()).decode().partition(":")
+            except Exception:
+                return self._deny(q, auth, None, "malformed Basic credentials")
+            authed = user == A.user and pw == A.password
         else:
             authed = False
         if auth != "none" and not authed:

@@ -566,7 +566,11 @@ class BearerAuth(OciCase):
     def test_identity_token(self):
         ts, reg = TOK["auth"], REG["tokauth"]
         f = self.write_json(os.path.join(self.tmp, "auth.json"),
-                            {"auths": {reg.host: {"identitytoken": R.REFRESH_TOKEN}}})
+                            {"auths": {reg.host: {
+                                # what `docker login` stores with an identity token
+                                "auth": base64.b64encode(
+                                    b"00000000-0000-0000-0000-000000000000:").decode(),
+                                "identitytoken": R.REFRESH_TOKEN}}})
         mark = ts.mark()
         p = self.pull("--authfile", f, self.ref(reg, "wasm/cncf"))
         self.assertPrintedPath(p, FX["cncf"].module)
