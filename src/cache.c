@@ -39,6 +39,7 @@ void cache_entry_release(struct cache_entry *e)
 	free(e->manifest_digest);
 	free(e->reference);
 	free(e->format);
+	free(e->platform);
 	free(e->etag);
 	free(e->last_modified);
 	memset(e, 0, sizeof(*e));
@@ -205,6 +206,7 @@ static bool parse_record(const char *text, struct cache_entry *e)
 	e->manifest_digest = json_str(o, "manifest_digest");
 	e->reference = json_str(o, "reference");
 	e->format = json_str(o, "format");
+	e->platform = json_str(o, "platform");
 	e->etag = json_str(o, "etag");
 	e->last_modified = json_str(o, "last_modified");
 	e->created = json_int(o, "created");
@@ -261,6 +263,7 @@ static bool find_cb(const struct cache_entry *e, void *ud)
 		f->out->manifest_digest = xstrdup(e->manifest_digest);
 		f->out->reference = xstrdup(e->reference);
 		f->out->format = xstrdup(e->format);
+		f->out->platform = xstrdup(e->platform);
 		f->out->created = e->created;
 		f->out->last_used = e->last_used;
 		f->out->checked = e->checked;
@@ -338,6 +341,7 @@ enum wp_err cache_put(struct cache *c, const struct cache_entry *e, struct error
 	add_str(o, "manifest_digest", e->manifest_digest);
 	add_str(o, "reference", e->reference);
 	add_str(o, "format", e->format);
+	add_str(o, "platform", e->platform);
 	add_str(o, "etag", e->etag);
 	add_str(o, "last_modified", e->last_modified);
 	cJSON_AddNumberToObject(o, "created", (double)e->created);

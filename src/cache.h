@@ -18,6 +18,7 @@ struct cache_entry {
 	char *manifest_digest; /* OCI: what the reference resolved to */
 	char *reference;       /* OCI: normalized reference */
 	char *format;          /* "cncf", "http", … */
+	char *platform;        /* OCI: the --platform asked for, or NULL */
 	char *etag, *last_modified;
 	int64_t created, last_used, checked; /* seconds since the epoch */
 };

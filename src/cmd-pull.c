@@ -120,6 +120,13 @@ static enum wp_err use_entry(struct pull *p, struct cache_entry *e, struct error
 	return WP_ENOTFOUND; /* absent or corrupt (and removed): fetch again */
 }
 
+static bool same_platform(const struct cache_entry *e, const struct pull *p)
+{
+	if (!e->platform || !p->fo.platform)
+		return !e->platform && !p->fo.platform;
+	return strcmp(e->platform, p->fo.platform) == 0;
+}
+
 /* A record of this source that we may use without asking the network. */
 static enum wp_err try_record(struct pull *p, const char *key, bool fresh_only, struct error *err)
 {
@@ -130,7 +137,8 @@ static enum wp_err try_record(struct pull *p, const char *key, bool fresh_only, 
 	error_init(&tmp);
 	if (cache_lookup(p->cache, key, &e, &tmp) != WP_OK)
 		return WP_ENOTFOUND;
-	if (fresh_only && e.checked < (int64_t)p->started) {
+	/* a record made for another --platform of the same index is not this pull's */
+	if ((fresh_only && e.checked < (int64_t)p->started) || !same_platform(&e, p)) {
 		cache_entry_release(&e);
 		return WP_ENOTFOUND;
 	}
@@ -149,6 +157,10 @@ static enum wp_err try_digest(struct pull *p, const char *digest, struct error *
 	error_init(&tmp);
 	if (cache_find_digest(p->cache, digest, &e, &tmp) != WP_OK)
 		return WP_ENOTFOUND;
+	if (e.manifest_digest && !strcmp(e.manifest_digest, digest) && !same_platform(&e, p)) {
+		cache_entry_release(&e);
+		return WP_ENOTFOUND;
+	}
 	rc = use_entry(p, &e, err);
 	cache_entry_release(&e);
 	return rc;
@@ -366,7 +378,8 @@ static enum wp_err pull_oci(struct pull *p, const struct ref *r, const char *key
 		goto out;
 	/* one manifest request: when its digest is cached, no blob is needed */
 	if (cache_lookup(p->cache, key, &old, &tmp) == WP_OK && old.manifest_digest &&
-	    strcmp(old.manifest_digest, res.digest) == 0 && use_entry(p, &old, err) == WP_OK) {
+	    strcmp(old.manifest_digest, res.digest) == 0 && same_platform(&old, p) &&
+	    use_entry(p, &old, err) == WP_OK) {
 		notef("%s: digest %s unchanged", key, res.digest);
 		record_use(p, key, true);
 		goto out;
@@ -412,6 +425,8 @@ fill:
 	p->entry.manifest_digest = xstrdup(res.digest);
 	p->entry.reference = ref_string(r);
 	p->entry.format = xstrdup(wasm_format_name(res.format));
+	free(p->entry.platform);
+	p->entry.platform = xstrdup(p->fo.platform);
 	p->entry.created = old.created;
 	record_use(p, key, true);
 out:
