@@ -276,9 +276,9 @@ static enum wp_err pull_http(struct pull *p, struct error *err)
 		goto out;
 	}
 	if (resp.status != 200) {
-		rc = error_set(err, resp.status / 100 == 3 ? WP_ENET : WP_EFAIL, "HTTP %ld", resp.status);
-		if (resp.status / 100 == 4)
-			err->code = rc = WP_ENOTFOUND == rc ? rc : WP_EFAIL;
+		/* a 3xx here had no usable Location; other 4xx are final failures */
+		rc = error_set(err, resp.status / 100 == 3 ? WP_ENET : WP_EFAIL, "unexpected HTTP %ld",
+			       resp.status);
 		goto out;
 	}
 	struct fetch_expect exp = { .raw_size = -1, .unbox = true, .want_hex = p->want[0] ? p->want : NULL };
@@ -544,8 +544,11 @@ done:
 	if (fflush(stdout) != 0)
 		rc = error_set(err, WP_EFAIL, "cannot write stdout: %s", strerror(errno));
 out:
-	if (rc != WP_OK && err->msg[0])
-		error_prefix(err, "%s", p->source);
+	if (rc != WP_OK && err->msg[0]) {
+		char *shown = kind == SOURCE_HTTP ? http_redact_url(p->source) : xstrdup(p->source);
+		error_prefix(err, "%s", shown);
+		free(shown);
+	}
 	cache_unlock(lock);
 	free(path);
 	free(cache_dir);
