@@ -275,8 +275,8 @@ static enum wp_err pull_http(struct pull *p, struct error *err)
 			       resp.status == 401 ? "authentication required" : "forbidden");
 		goto out;
 	}
-	if (resp.status != 200) {
-		/* a 3xx here had no usable Location; other 4xx are final failures */
+	if (resp.status != 200 && resp.status != 206) {
+		/* 206 is a resumed body the transport stitched; a 3xx here had no usable Location; other 4xx are final failures */
 		rc = error_set(err, resp.status / 100 == 3 ? WP_ENET : WP_EFAIL, "unexpected HTTP %ld",
 			       resp.status);
 		goto out;

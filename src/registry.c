@@ -655,7 +655,7 @@ enum wp_err registry_fetch_blob(struct registry *reg, const struct descriptor *d
 		if (rc == WP_EVERIFY)
 			error_set(&tmp, rc, "blob %s is larger than its descriptor's %llu bytes", d->digest,
 				  (unsigned long long)d->size);
-		if (rc == WP_OK && resp.status != 200) {
+		if (rc == WP_OK && resp.status != 200 && resp.status != 206) {
 			char *what = xasprintf("blob %s", d->digest);
 			rc = status_error(reg, ep, &resp, what, &tmp);
 			free(what);
