@@ -83,5 +83,89 @@ class Transport(WasmpullCase):
         self.assertEqual(fs.count("/m.wasm"), 1)
 
 
+def cncf_manifest(module):
+    import json
+    cfg = b'{"architecture":"wasm","os":"wasip1"}'
+    m = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+         "config": {"mediaType": "application/vnd.wasm.config.v0+json",
+                    "digest": "sha256:" + sha256_hex(cfg), "size": len(cfg)},
+         "layers": [{"mediaType": "application/wasm",
+                     "digest": "sha256:" + sha256_hex(module), "size": len(module)}]}
+    return json.dumps(m).encode()
+
+
+class ScriptedRegistry(WasmpullCase):
+    """A registry scripted by hand, for what the CNCF registry never does."""
+
+    MT = {"Content-Type": "application/vnd.oci.image.manifest.v1+json"}
+
+    def authfile(self, host):
+        import base64
+        import json
+        path = os.path.join(self.tmp, "auth.json")
+        with open(path, "w") as f:
+            json.dump({"auths": {host: {"auth": base64.b64encode(b"robot$p+bot:pa:ss").decode()}}}, f)
+        return path
+
+    def test_blob_redirect_to_another_host_gets_no_authorization(self):
+        store = self.start_fault(host="localhost")
+        reg = self.start_fault()
+        man = cncf_manifest(BIG)
+        blob = "/v2/w/m/blobs/sha256:" + sha256_hex(BIG)
+        challenge = {"WWW-Authenticate": 'BASIC realm="r"'}
+        reg.set("/v2/w/m/manifests/v1", [reply(401, b"", challenge), ok(man, headers=self.MT)])
+        reg.set(blob, [reply(401, b"", challenge), redirect(store.url + "/signed?sig=x", 307)])
+        store.set("/signed?sig=x", [ok(BIG)])
+        host = reg.url.split("//")[1]
+        p = self.wp("pull", "--plain-http", "--authfile", self.authfile(host), f"{host}/w/m:v1")
+        self.assertExit(p, 0)
+        sent = [r.headers.get("Authorization") for r in reg.requests_for(blob)]
+        self.assertTrue(sent[-1] and sent[-1].startswith("Basic "), sent)
+        for r in store.requests:
+            self.assertIsNone(r.headers.get("Authorization"), r)
+
+    def test_docker_content_digest_mismatch_is_5(self):
+        reg = self.start_fault()
+        man = cncf_manifest(BIG)
+        hdrs = dict(self.MT, **{"Docker-Content-Digest": "sha256:" + "0" * 64})
+        reg.set("/v2/w/m/manifests/v1", [ok(man, headers=hdrs)])
+        host = reg.url.split("//")[1]
+        p = self.wp("pull", "--plain-http", f"{host}/w/m:v1")
+        self.assertFails(p, 5)
+        self.assertIn("Docker-Content-Digest", p.stderr)
+        self.assertNothingStored()
+
+    def test_blob_bytes_not_matching_digest_store_nothing(self):
+        reg = self.start_fault()
+        man = cncf_manifest(BIG)
+        evil = bytearray(BIG)
+        evil[-1] ^= 1
+        reg.set("/v2/w/m/manifests/v1", [ok(man, headers=self.MT)])
+        reg.set("/v2/w/m/blobs/sha256:" + sha256_hex(BIG), [ok(bytes(evil))])
+        host = reg.url.split("//")[1]
+        p = self.wp("pull", "--plain-http", f"{host}/w/m:v1")
+        self.assertFails(p, 5)
+        self.assertNothingStored()
+
+    def test_manifest_over_4_mib_is_5(self):
+        reg = self.start_fault()
+        reg.set("/v2/w/m/manifests/v1", [ok(b" " * (4 << 20) + b"{}", headers=self.MT)])
+        host = reg.url.split("//")[1]
+        p = self.wp("pull", "--plain-http", f"{host}/w/m:v1")
+        self.assertFails(p, 5)
+
+    def test_insufficient_scope_is_4_naming_both(self):
+        reg = self.start_fault()
+        reg.set("/v2/w/m/manifests/v1", [reply(
+            401, b'{"errors":[{"code":"UNAUTHORIZED"}]}',
+            {"WWW-Authenticate": 'Bearer realm="%s/token",service="s",scope="repository:w/m:pull",'
+                                 'error="insufficient_scope"' % reg.url})])
+        reg.set("/token?service=s&scope=repository%3Aw%2Fm%3Apull", [ok(b'{"token":"t"}')])
+        host = reg.url.split("//")[1]
+        p = self.wp("pull", "--plain-http", f"{host}/w/m:v1")
+        self.assertFails(p, 4)
+        self.assertIn("not found or not authorized", p.stderr)
+
+
 if __name__ == "__main__":
     unittest.main()
