@@ -37,7 +37,7 @@ _PASS_ENV = ("PATH", "TMPDIR", "LD_LIBRARY_PATH", "ASAN_OPTIONS", "UBSAN_OPTIONS
 # ---------------------------------------------------------------- processes
 
 _live = []          # servers and background processes to stop at exit
-_live_lock = threading.Lock()
+_live_lock = threading.RLock()   # the SIGTERM handler may interrupt a holder
 
 
 def _track(obj):
@@ -63,8 +63,26 @@ def _stop_everything():
 
 
 def _on_sigterm(signum, frame):
-    # meson test ends a timed-out test with SIGTERM: still run atexit
-    raise SystemExit(128 + signum)
+    # meson test ends a timed-out test with SIGTERM. unittest would swallow a
+    # SystemExit raised inside a test, so clean up here and leave at once.
+    signal.signal(signum, signal.SIG_DFL)
+    _stop_everything()
+    if _certs_dir:
+        shutil.rmtree(_certs_dir, True)
+    sys.stderr.flush()
+    os._exit(128 + signum)
+
+
+class _TempDir:
+    """A temp dir removed at stop(), so an interrupted run leaves nothing."""
+
+    def __init__(self, prefix):
+        self.path = tempfile.mkdtemp(prefix=prefix)
+        _track(self)
+
+    def stop(self):
+        shutil.rmtree(self.path, ignore_errors=True)
+        _untrack(self)
 
 
 if threading.current_thread() is threading.main_thread():
@@ -91,24 +109,25 @@ def wait_gone(pid, timeout=5.0):
 
 
 def _kill_group(p, sig=signal.SIGTERM, grace=5.0):
-    """Stop a Popen started with start_new_session, its whole group, and reap it."""
-    if p.poll() is None:
+    """Stop a Popen started with start_new_session, its whole group, and reap it.
+    Stragglers are killed while the leader is an unreaped zombie, so the group
+    id cannot have been reused by anything else."""
+    if p.returncode is None:
         try:
             os.killpg(p.pid, sig)
         except ProcessLookupError:
             pass
-        try:
-            p.wait(grace)
-        except subprocess.TimeoutExpired:
+        if not wait_gone(p.pid, grace):
             try:
                 os.killpg(p.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-            p.wait(grace)
-    try:  # stragglers of the group (nginx workers), then their exit
-        os.killpg(p.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
+            wait_gone(p.pid, grace)
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        p.wait()
     _untrack(p)
 
 
@@ -178,17 +197,18 @@ def make_certs(dirpath):
 
 
 _certs = None
+_certs_dir = None
 _certs_lock = threading.Lock()
 
 
 def shared_certs():
     """One set of certificates per process, removed at exit."""
-    global _certs
+    global _certs, _certs_dir
     with _certs_lock:
         if _certs is None:
-            d = tempfile.mkdtemp(prefix="wasmpull-pki-")
-            atexit.register(shutil.rmtree, d, True)
-            _certs = make_certs(d)
+            _certs_dir = tempfile.mkdtemp(prefix="wasmpull-pki-")
+            atexit.register(shutil.rmtree, _certs_dir, True)
+            _certs = make_certs(_certs_dir)
         return _certs
 
 
@@ -424,8 +444,9 @@ class WasmpullCase(unittest.TestCase):
     maxDiff = None
 
     def setUp(self):
-        self.tmp = tempfile.mkdtemp(prefix="wasmpull-test-")
-        self.addCleanup(shutil.rmtree, self.tmp, True)
+        td = _TempDir("wasmpull-test-")
+        self.addCleanup(td.stop)
+        self.tmp = td.path
         self.cache = os.path.join(self.tmp, "cache")
         home = os.path.join(self.tmp, "home")
         os.makedirs(home)
@@ -462,13 +483,19 @@ class WasmpullCase(unittest.TestCase):
     def wp(self, *args, input=None, env=None, timeout=60, cache=True, cwd=None, text=True):
         """Run wasmpull -C self.cache ARGS. env adds to self.env (None removes)."""
         argv = self._argv(args, cache)
+        p = subprocess.Popen(argv, stdin=subprocess.DEVNULL if input is None else subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=text,
+                             env=self._env(env), cwd=cwd or self.tmp, start_new_session=True)
+        _track(p)
         try:
-            return subprocess.run(argv, input=input, capture_output=True, text=text,
-                                  stdin=subprocess.DEVNULL if input is None else None,
-                                  env=self._env(env), cwd=cwd or self.tmp, timeout=timeout)
-        except subprocess.TimeoutExpired as e:
+            out, err = p.communicate(input, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill_group(p, signal.SIGKILL)
+            out, err = p.communicate()
             self.fail(f"{argv} still running after {timeout}s\n"
-                      f"stdout: {e.stdout!r}\nstderr: {e.stderr!r}")
+                      f"stdout: {out!r}\nstderr: {err!r}")
+        _untrack(p)
+        return subprocess.CompletedProcess(argv, p.returncode, out, err)
 
     def wp_bg(self, *args, env=None, cache=True, cwd=None):
         """Start wasmpull in the background; finish it with self.finish(p)."""
