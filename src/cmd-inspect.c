@@ -519,7 +519,7 @@ static void put(const char *s)
 
 static void put_field(const char *label, const char *value)
 {
-	printf("%-13s ", label);
+	printf("%-17s", label);
 	put(value);
 	putchar('\n');
 }
@@ -572,14 +572,15 @@ static void text_module(const struct module *m)
 	size_t *order;
 
 	puts("Module:");
-	printf("  Size:          %llu bytes\n", (unsigned long long)m->size);
-	printf("  SHA-256:       %s\n", m->digest);
+	printf("%-17s%llu bytes\n", "  Size:", (unsigned long long)m->size);
+	printf("%-17s%s\n", "  SHA-256:", m->digest);
 	if (strcmp(m->raw_digest, m->digest) != 0)
-		printf("  Unpacked from: %s (%llu bytes)\n", m->raw_digest, (unsigned long long)m->raw_size);
+		printf("%-17s%s (%llu bytes)\n", "  Unpacked from:", m->raw_digest,
+		       (unsigned long long)m->raw_size);
 	if (m->from_cache)
-		puts("  Read from:     the cache");
-	printf("  Kind:          %s\n", kind_name(w->kind));
-	printf("  Version:       %u\n", w->version);
+		printf("%-17s%s\n", "  Read from:", "the cache");
+	printf("%-17s%s\n", "  Kind:", kind_name(w->kind));
+	printf("%-17s%u\n", "  Version:", w->version);
 
 	puts("  Imports:");
 	if (!w->n_imports)
@@ -621,7 +622,7 @@ static void text_module(const struct module *m)
 		printf(" %llu bytes\n", (unsigned long long)w->customs[i].size);
 	}
 
-	fputs("  Targets:       ", stdout);
+	printf("%-17s", "  Targets:");
 	if (!w->n_targets)
 		fputs("(none)", stdout);
 	for (size_t i = 0; i < w->n_targets; i++) {
@@ -658,11 +659,14 @@ static void text_oci(const struct inspect *in, const char *reference, const stru
 		put_field("Selected:", res->chosen_digest);
 		put_field("  media type:", m->media_type);
 	}
-	if (res->format != FMT_UNKNOWN)
+	if (res->format != FMT_UNKNOWN) {
 		put_field("Format:", wasm_format_name(res->format));
-	else
-		printf("%-13s unknown (%s)\n", "Format:", res->module_err);
-	fputs("Config:        ", stdout);
+	} else {
+		printf("%-17sunknown (", "Format:");
+		put(res->module_err);
+		puts(")");
+	}
+	printf("%-17s", "Config:");
 	put(m->config.media_type);
 	printf(" %s (%llu bytes)\n", short_digest(m->config.digest, sd),
 	       (unsigned long long)m->config.size);
