@@ -355,6 +355,25 @@ static bool remove_module(struct inventory *inv, struct module *m, bool dry_run,
 	return true;
 }
 
+/* Whether a pull used m after we read the index: then it is not old any more. */
+static bool used_since(struct inventory *inv, const struct module *m)
+{
+	bool used = false;
+
+	for (size_t i = 0; !used && i < inv->nrecs; i++) {
+		const struct rec *r = &inv->recs[i];
+		struct cache_entry now = { 0 };
+		struct error tmp;
+
+		error_init(&tmp);
+		if (!rec_points_at(r, m->hex) || cache_lookup(inv->cache, r->e.source, &now, &tmp) != WP_OK)
+			continue;
+		used = strcmp(now.digest, r->e.digest) == 0 && now.last_used > r->e.last_used;
+		cache_entry_release(&now);
+	}
+	return used;
+}
+
 static void format_time(int64_t t, bool utc, char *buf, size_t len)
 {
 	time_t tt = (time_t)t;
@@ -613,6 +632,8 @@ static enum wp_err gc_run(int argc, char **argv, struct global *g, struct error 
 				continue;
 			if (pass == 1 && (!o.has_max || total <= o.max_size))
 				break;
+			if (!o.dry_run && used_since(&inv, m))
+				continue;
 			if (!remove_module(&inv, m, o.dry_run, &freed)) {
 				notef("sha256:%.12s is in use by another process; kept", m->hex);
 				busy++;
@@ -919,7 +940,8 @@ out:
 /* ---------------------------------------------------------------- verify */
 
 /* Whether the blob of m matches its name and the sizes its records give. */
-static bool blob_intact(struct inventory *inv, const struct module *m, bool *vanished)
+static bool blob_intact(struct inventory *inv, const struct module *m, bool *vanished,
+			struct stat *st)
 {
 	char *path = cache_blob_path(inv->cache, m->hex);
 	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -928,8 +950,9 @@ static bool blob_intact(struct inventory *inv, const struct module *m, bool *van
 	bool ok = false;
 
 	*vanished = fd < 0 && errno == ENOENT;
+	memset(st, 0, sizeof(*st));
 	if (fd >= 0) {
-		ok = sha256_fd(fd, got, &n) == 0 && strcmp(got, m->hex) == 0;
+		ok = fstat(fd, st) == 0 && sha256_fd(fd, got, &n) == 0 && strcmp(got, m->hex) == 0;
 		close(fd);
 	}
 	for (size_t i = 0; ok && i < inv->nrecs; i++)
@@ -966,10 +989,11 @@ static enum wp_err verify_run(int argc, char **argv, struct global *g, struct er
 	for (size_t i = 0; i < inv.nmods + inv.nstrays; i++) {
 		bool vanished = false, intact;
 		const char *hex;
+		struct stat st = { 0 }, now;
 
 		if (i < inv.nmods) {
 			hex = inv.mods[i].hex;
-			intact = blob_intact(&inv, &inv.mods[i], &vanished);
+			intact = blob_intact(&inv, &inv.mods[i], &vanished, &st);
 		} else if (inv.strays[i - inv.nmods].hex_name) {
 			hex = inv.strays[i - inv.nmods].name; /* a link or folder where a module belongs */
 			intact = false;
@@ -979,10 +1003,16 @@ static enum wp_err verify_run(int argc, char **argv, struct global *g, struct er
 		if (vanished)
 			continue; /* a concurrent gc or rm took it */
 		checked++;
-		if (intact)
-			continue;
-		bad++;
 		char *path = cache_blob_path(inv.cache, hex);
+		/* a pull may have put a fresh copy in its place meanwhile */
+		if (!intact && st.st_ino &&
+		    (lstat(path, &now) < 0 || now.st_ino != st.st_ino || now.st_dev != st.st_dev))
+			intact = true;
+		if (intact) {
+			free(path);
+			continue;
+		}
+		bad++;
 		if (json) {
 			cJSON *o = cJSON_CreateObject();
 			char *d = xasprintf("sha256:%s", hex);

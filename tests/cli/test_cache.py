@@ -445,6 +445,41 @@ class VerifyTest(CacheCase):
                          {"checked": 1, "corrupt": [{"digest": "sha256:" + ha, "path": self.blob(ha)}]})
         self.assertEqual(self.records(), {})
 
+    def test_planted_symlink_is_corrupt_and_target_untouched(self):
+        a, ha, data = self.module_file("a.wasm")
+        self.pull(a)
+        target = os.path.join(self.tmp, "precious.wasm")
+        with open(target, "wb") as f:
+            f.write(data)
+        os.chmod(self.blob(ha), 0o644)
+        os.remove(self.blob(ha))
+        os.symlink(target, self.blob(ha))
+        r = self.wp("cache", "verify")
+        self.assertFails(r, 5)
+        self.assertIn("corrupt sha256:" + ha[:12], r.stdout)
+        self.assertFalse(os.path.lexists(self.blob(ha)))
+        self.assertTrue(os.path.exists(target))
+        self.assertEqual(self.records(), {})
+
+
+class StrayTest(CacheCase):
+    def test_gc_removes_stray_names_and_links_but_not_their_targets(self):
+        target = os.path.join(self.tmp, "keep.txt")
+        with open(target, "w") as f:
+            f.write("keep")
+        self.pull(self.module_file("a.wasm")[0])
+        blobs = os.path.join(self.cache, "blobs", "sha256")
+        with open(os.path.join(blobs, "junk"), "wb") as f:
+            f.write(b"j" * 10)
+        os.symlink(target, os.path.join(blobs, "f" * 64))
+        self.assertEqual(len(self.ls_json()), 1)
+        out = self.gc_json()
+        self.assertEqual(out["removed"], [])
+        self.assertEqual(out["freed"], 10)
+        self.assertEqual(out["kept"], 1)
+        self.assertEqual(len(os.listdir(blobs)), 1)
+        self.assertTrue(os.path.exists(target))
+
 
 class GroupTest(CacheCase):
     def test_usage(self):
