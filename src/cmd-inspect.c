@@ -557,11 +557,11 @@ static const char *short_digest(const char *digest, char buf[24])
 }
 
 /* Sorts import indexes by module name, keeping each module's imports in order. */
-static const struct wasm_info *sort_info;
-static int import_cmp(const void *a, const void *b)
+static int import_cmp(const void *a, const void *b, void *ud)
 {
+	const struct wasm_info *w = ud;
 	size_t i = *(const size_t *)a, j = *(const size_t *)b;
-	int c = strcmp(sort_info->imports[i].module, sort_info->imports[j].module);
+	int c = strcmp(w->imports[i].module, w->imports[j].module);
 
 	return c ? c : (i > j) - (i < j);
 }
@@ -588,8 +588,7 @@ static void text_module(const struct module *m)
 	order = xcalloc(w->n_imports ? w->n_imports : 1, sizeof(*order));
 	for (size_t i = 0; i < w->n_imports; i++)
 		order[i] = i;
-	sort_info = w;
-	qsort(order, w->n_imports, sizeof(*order), import_cmp);
+	qsort_r(order, w->n_imports, sizeof(*order), import_cmp, (void *)w);
 	for (size_t i = 0; i < w->n_imports; i++) {
 		const struct wasm_import *im = &w->imports[order[i]];
 		bool first = i == 0 || strcmp(w->imports[order[i - 1]].module, im->module) != 0;
