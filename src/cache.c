@@ -407,8 +407,8 @@ enum wp_err cache_each(struct cache *c, bool (*fn)(const struct cache_entry *e, 
 	return WP_OK;
 }
 
-enum wp_err cache_open_blob(struct cache *c, const char *hex, uint64_t size, int *out,
-			    struct error *err)
+static enum wp_err open_blob(struct cache *c, const char *hex, uint64_t size, bool verify,
+			     int *out, struct error *err)
 {
 	struct stat st, again;
 	char got[65];
@@ -435,7 +435,8 @@ enum wp_err cache_open_blob(struct cache *c, const char *hex, uint64_t size, int
 		close(fd);
 		return error_set(err, WP_EFAIL, "%s/blobs/sha256/%s is not a regular file", c->root, hex);
 	}
-	if ((uint64_t)st.st_size != size || sha256_fd(fd, got, &n) < 0 || strcmp(got, hex) != 0) {
+	if ((uint64_t)st.st_size != size ||
+	    (verify && (sha256_fd(fd, got, &n) < 0 || strcmp(got, hex) != 0))) {
 		close(fd);
 		warnf("cached module sha256:%.12s is corrupt; removing it", hex);
 		unlinkat(c->blobfd, hex, 0);
@@ -449,10 +450,24 @@ gone:
 	return error_set(err, WP_ENOTFOUND, "sha256:%s is not in the cache", hex);
 }
 
+enum wp_err cache_open_blob(struct cache *c, const char *hex, uint64_t size, int *out,
+			    struct error *err)
+{
+	return open_blob(c, hex, size, true, out, err);
+}
+
+enum wp_err cache_open_published(struct cache *c, const char *hex, uint64_t size, int *out,
+				 struct error *err)
+{
+	return open_blob(c, hex, size, false, out, err);
+}
+
 enum wp_err cache_tmp_create(struct cache *c, struct cache_tmp *t, struct error *err)
 {
 	char name[96];
+	int tries = 0;
 
+again:
 	for (int i = 0; i < 100; i++) {
 		snprintf(name, sizeof(name), "%ld-%08lx.part", (long)getpid(), (unsigned long)random());
 		t->fd = openat(c->tmpfd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -466,8 +481,17 @@ enum wp_err cache_tmp_create(struct cache *c, struct cache_tmp *t, struct error 
 		return error_set(err, WP_EFAIL, "cannot create a file in %s/tmp: %s", c->root,
 				 strerror(errno));
 	}
-	/* the lock says "a live process writes this"; gc removes unlocked debris */
-	flock(t->fd, LOCK_EX);
+	/* the lock says "a live process writes this"; gc removes unlocked debris,
+	 * and may have done so between our create and our lock: then start over */
+	struct stat a, b;
+	if (flock(t->fd, LOCK_EX) < 0 || fstat(t->fd, &a) < 0 ||
+	    fstatat(c->tmpfd, name, &b, AT_SYMLINK_NOFOLLOW) < 0 || a.st_ino != b.st_ino) {
+		close(t->fd);
+		t->fd = -1;
+		if (++tries < 100)
+			goto again;
+		return error_set(err, WP_EFAIL, "cannot create a file in %s/tmp", c->root);
+	}
 	t->path = xasprintf("%s/tmp/%s", c->root, name);
 	return WP_OK;
 }
@@ -477,16 +501,17 @@ enum wp_err cache_tmp_publish(struct cache *c, struct cache_tmp *t, const char *
 {
 	const char *name = strrchr(t->path, '/') + 1;
 
-	if (fsync(t->fd) < 0 || fchmod(t->fd, 0444) < 0)
+	/* Keep a shared lock across the rename, until the caller has opened the
+	 * blob itself: a published blob has no record yet, and gc must not take
+	 * it for unreferenced. (Linux converts EX to SH without a gap.) */
+	if (fsync(t->fd) < 0 || fchmod(t->fd, 0444) < 0 || flock(t->fd, LOCK_SH) < 0)
 		return error_set(err, WP_EFAIL, "cannot write %s: %s", t->path, strerror(errno));
 	if (renameat(c->tmpfd, name, c->blobfd, hex) < 0)
 		return error_set(err, WP_EFAIL, "cannot publish sha256:%s in the cache: %s", hex,
 				 strerror(errno));
 	fsync(c->blobfd);
 	free(t->path);
-	t->path = NULL;
-	close(t->fd);
-	t->fd = -1;
+	t->path = NULL; /* published: release closes, and removes nothing */
 	return WP_OK;
 }
 

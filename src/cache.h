@@ -52,13 +52,19 @@ char *cache_blob_path(const struct cache *c, const char *hex);
 enum wp_err cache_open_blob(struct cache *c, const char *hex, uint64_t size, int *fd,
 			    struct error *err);
 
+/* Like cache_open_blob for a blob this process just published (and so
+ * hashed while writing): no second read of its bytes. */
+enum wp_err cache_open_published(struct cache *c, const char *hex, uint64_t size, int *fd,
+				 struct error *err);
+
 /* A file being written in the cache's tmp folder. */
 struct cache_tmp {
 	int fd;
 	char *path;
 };
 enum wp_err cache_tmp_create(struct cache *c, struct cache_tmp *t, struct error *err);
-/* fsyncs, makes read-only and renames the temp file to the blob of hex. */
+/* fsyncs, makes read-only and renames the temp file to the blob of hex; the
+ * blob stays read-locked until cache_tmp_release. */
 enum wp_err cache_tmp_publish(struct cache *c, struct cache_tmp *t, const char *hex,
 			      struct error *err);
 /* Closes and removes an unpublished temp file. */

@@ -293,7 +293,7 @@ static enum wp_err pull_http(struct pull *p, struct error *err)
 	p->entry.etag = xstrdup(resp.etag);
 	p->entry.last_modified = xstrdup(resp.last_modified);
 	p->entry.created = old.created;
-	if ((rc = cache_open_blob(p->cache, res.hex, res.size, &p->fd, err)) != WP_OK)
+	if ((rc = cache_open_published(p->cache, res.hex, res.size, &p->fd, err)) != WP_OK)
 		goto out;
 	p->cached = false;
 	record_use(p, key, true);
@@ -349,7 +349,7 @@ static enum wp_err pull_file(struct pull *p, struct error *err)
 	p->entry.raw_digest = xasprintf("sha256:%s", res.raw_hex);
 	p->entry.size = res.size;
 	p->entry.format = xstrdup("file");
-	if ((rc = cache_open_blob(p->cache, res.hex, res.size, &p->fd, err)) != WP_OK)
+	if ((rc = cache_open_published(p->cache, res.hex, res.size, &p->fd, err)) != WP_OK)
 		goto out;
 	p->cached = false;
 	record_use(p, key, true);
@@ -412,7 +412,7 @@ static enum wp_err pull_oci(struct pull *p, const struct ref *r, const char *key
 	p->entry.digest = xasprintf("sha256:%s", fr.hex);
 	p->entry.size = fr.size;
 	p->entry.raw_digest = xstrdup(layer->digest);
-	if ((rc = cache_open_blob(p->cache, fr.hex, fr.size, &p->fd, err)) != WP_OK)
+	if ((rc = cache_open_published(p->cache, fr.hex, fr.size, &p->fd, err)) != WP_OK)
 		goto out;
 	p->cached = false;
 fill:
