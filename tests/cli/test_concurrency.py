@@ -1,0 +1,93 @@
+"""Processes sharing one cache (DESIGN "Cache"): gc running while pulls
+publish, and a pull killed with SIGKILL mid-download.
+Run: WASMPULL=build/wasmpull python3 tests/cli/test_concurrency.py -v
+"""
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import WasmpullCase, sha256_hex, wasm_module  # noqa: E402
+from fault_server import stall  # noqa: E402
+
+BIG = wasm_module(bytes(range(256)) * 512)
+
+
+class SharedCache(WasmpullCase):
+
+    def test_gc_in_a_loop_never_breaks_a_pull(self):
+        files = []
+        for i in range(3):
+            path = os.path.join(self.tmp, f"m{i}.wasm")
+            with open(path, "wb") as f:
+                f.write(wasm_module(b"module %d " % i * 64))
+            files.append(path)
+        stop = threading.Event()
+        failures = []
+
+        def gc_loop():
+            while not stop.is_set():
+                self.wp("cache", "gc", "--older-than", "1s", "--max-size", "1")
+
+        def pull_loop(path):
+            for _ in range(25):
+                p = self.wp("pull", path)
+                if p.returncode != 0:
+                    failures.append(p.stderr)
+
+        gc = threading.Thread(target=gc_loop)
+        gc.start()
+        pullers = [threading.Thread(target=pull_loop, args=(f,)) for f in files]
+        for t in pullers:
+            t.start()
+        for t in pullers:
+            t.join()
+        stop.set()
+        gc.join()
+        self.assertEqual(failures, [])
+
+    def test_kill_9_mid_download_leaves_a_usable_cache(self):
+        fs = self.start_fault({"/m.wasm": [stall(BIG, sent=4096, seconds=30)]})
+        p = self.wp_bg("pull", fs.url + "/m.wasm")
+        deadline = time.time() + 10
+        tmpdir = os.path.join(self.cache, "tmp")
+        while time.time() < deadline and not (os.path.isdir(tmpdir) and os.listdir(tmpdir)):
+            time.sleep(0.05)
+        time.sleep(0.2)
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        self.assertTrue(os.listdir(tmpdir), "the killed pull left no temp file to test with")
+        # the next run neither fails nor serves a bad module
+        fs.set("/m.wasm", [dict(kind="reply", status=200, body=BIG, headers={}, duration=0.0)])
+        q = self.wp("pull", "--json", fs.url + "/m.wasm")
+        self.assertExit(q, 0)
+        self.assertIn("sha256:" + sha256_hex(BIG), q.stdout)
+        g = self.wp("cache", "gc", "--json")
+        self.assertExit(g, 0)
+        self.assertEqual(os.listdir(tmpdir), [])
+
+    def test_gc_keeps_a_module_an_output_copy_is_reading(self):
+        path = os.path.join(self.tmp, "m.wasm")
+        with open(path, "wb") as f:
+            f.write(BIG)
+        self.assertExit(self.wp("pull", path), 0)
+        # a slow reader of stdout holds the module while gc runs
+        # (the module is larger than a pipe buffer: the pull blocks writing it)
+        p = subprocess.Popen(self._argv(("pull", "-o", "-", path), True), stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, env=self._env(None))
+        time.sleep(0.5)
+        g = self.wp("cache", "gc", "--older-than", "1s", "--max-size", "1", "--json")
+        self.assertExit(g, 0)
+        out = p.stdout.read()
+        p.stdout.close()
+        p.wait()
+        self.assertEqual(out, BIG)
+        self.assertIn('"removed":[]', g.stdout)
+
+
+if __name__ == "__main__":
+    unittest.main()
