@@ -119,9 +119,8 @@ _wasmpull()
 			fi
 			return
 			;;
-		ls | verify) opts='--json' ;;
+		ls | rm | verify) opts='--json' ;;
 		gc) opts='--older-than --max-size --dry-run --json' ;;
-		rm) opts= ;;
 		*) return ;;
 		esac
 		;;
