@@ -419,9 +419,12 @@ static enum wp_err open_blob(struct cache *c, const char *hex, uint64_t size, bo
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return error_set(err, WP_ENOTFOUND, "sha256:%s is not in the cache", hex);
-		if (errno == ELOOP)
-			return error_set(err, WP_EFAIL, "refusing to follow a symlink at %s/blobs/sha256/%s",
-					 c->root, hex);
+		if (errno == ELOOP) {
+			/* planted: never followed; dropped like a corrupt entry */
+			warnf("%s/blobs/sha256/%s is a symlink; removing it", c->root, hex);
+			unlinkat(c->blobfd, hex, 0);
+			return error_set(err, WP_EVERIFY, "sha256:%s in the cache was a symlink", hex);
+		}
 		return error_set(err, WP_EFAIL, "cannot open sha256:%s in the cache: %s", hex,
 				 strerror(errno));
 	}

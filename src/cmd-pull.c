@@ -190,6 +190,7 @@ static struct http_opts http_opts_for(const struct pull *p, bool insecure)
 		.insecure = insecure,
 		.deadline = p->deadline,
 		.attempts = p->fo.retries,
+		.progress = progress_update,
 	};
 	return o;
 }
@@ -516,7 +517,9 @@ static enum wp_err run(struct pull *p, struct global *g, struct error *err)
 	/* whoever held the lock may just have fetched it for us */
 	if (waited && (rc = try_record(p, key, true, err)) != WP_ENOTFOUND)
 		goto hit;
+	progress_start(p->source);
 	rc = kind == SOURCE_HTTP ? pull_http(p, err) : pull_oci(p, &r, key, err);
+	progress_done();
 	goto done;
 hit:
 	if (rc == WP_OK) {

@@ -39,6 +39,7 @@ struct xfer {
 	bool too_big;
 	bool sink_failed;
 	double retry_after;
+	void (*progress)(uint64_t now, uint64_t total);
 	char *location;
 	char *ratelimit;
 };
@@ -379,6 +380,19 @@ static void sleep_for(double s)
 		;
 }
 
+static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+		       curl_off_t ulnow)
+{
+	struct xfer *x = ud;
+
+	(void)ultotal, (void)ulnow;
+	if (x->resp->status / 100 == 2 && x->progress) {
+		uint64_t base = x->resp->status == 206 ? x->range_from : 0;
+		x->progress(base + (uint64_t)dlnow, dltotal > 0 ? base + (uint64_t)dltotal : 0);
+	}
+	return 0;
+}
+
 static struct curl_slist *build_headers(const struct http_request *req, const char *url,
 					uint64_t range_from)
 {
@@ -426,6 +440,11 @@ static void setup(struct http *h, const struct http_request *req, const char *ur
 		struct curl_blob blob = { h->ca_blob, h->ca_blob_len, CURL_BLOB_NOCOPY };
 		curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &blob);
 	}
+	if (x->progress) {
+		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+		curl_easy_setopt(c, CURLOPT_XFERINFODATA, x);
+		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	}
 	if (h->o.insecure) {
 		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -450,7 +469,8 @@ enum wp_err http_request(struct http *h, const struct http_request *req,
 	memset(resp, 0, sizeof(*resp));
 	for (;;) {
 		struct xfer x = { .req = req, .resp = resp, .written = &written,
-				  .range_from = UINT64_MAX, .first_chunk = true, .retry_after = -1 };
+				  .range_from = UINT64_MAX, .first_chunk = true, .retry_after = -1,
+				  .progress = req->sink.write ? h->o.progress : NULL };
 		double remaining = 0, t0 = now_mono();
 		struct curl_slist *hdrs;
 		CURLcode cc;

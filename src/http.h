@@ -17,6 +17,8 @@ struct http_opts {
 	double connect_timeout;  /* seconds; 0: 30 */
 	long low_speed_limit;    /* bytes/s below which ...; 0: 1024 */
 	long low_speed_time;     /* ... for this many seconds a transfer is stalled; 0: 30 */
+	/* Told how a streamed body advances (total 0: unknown), or NULL. */
+	void (*progress)(uint64_t now, uint64_t total);
 };
 
 /* Where a body goes while it streams. */

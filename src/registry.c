@@ -105,6 +105,7 @@ static void endpoint_init(struct endpoint *ep, const char *spec, bool mirror,
 		.insecure = ep->insecure,
 		.deadline = reg->deadline,
 		.attempts = mirror ? 1 : o->retries,
+		.progress = progress_update,
 	};
 	ep->http = http_new(&ho);
 }
@@ -243,7 +244,7 @@ static void load_creds(struct registry *reg, struct endpoint *ep)
 	const struct fetch_opts *o = reg->o;
 	const char *registry = ep->mirror ? ep->host : reg->ref->registry;
 	const char *key = ep->mirror ? ep->host : reg->ref->auth_key;
-	char *paths[4] = { NULL };
+	char *paths[5] = { NULL };
 	const char *e;
 	size_t n = 0;
 
@@ -258,6 +259,8 @@ static void load_creds(struct registry *reg, struct endpoint *ep)
 	}
 	if (o->authfile)
 		paths[n++] = xstrdup(o->authfile);
+	if ((e = getenv("REGISTRY_AUTH_FILE")) && *e && (!o->authfile || strcmp(e, o->authfile)))
+		paths[n++] = xstrdup(e);
 	if ((e = getenv("DOCKER_CONFIG")) && *e)
 		paths[n++] = xasprintf("%s/config.json", e);
 	if ((e = getenv("HOME")) && *e)

@@ -88,6 +88,30 @@ class SharedCache(WasmpullCase):
         self.assertEqual(out, BIG)
         self.assertIn('"removed":[]', g.stdout)
 
+    def test_planted_symlink_is_not_followed(self):
+        path = os.path.join(self.tmp, "m.wasm")
+        with open(path, "wb") as f:
+            f.write(BIG)
+        p = self.wp("pull", "--policy", "if-not-present", "--json", "file://" + path)
+        self.assertExit(p, 0)
+        blob = os.path.join(self.cache, "blobs", "sha256", sha256_hex(BIG))
+        bait = os.path.join(self.tmp, "bait.wasm")
+        with open(bait, "wb") as f:
+            f.write(wasm_module(b"not the module"))
+        os.chmod(os.path.dirname(blob), 0o700)
+        os.unlink(blob)
+        os.symlink(bait, blob)
+        http = self.start_fault({"/m.wasm": [dict(kind="reply", status=200, body=BIG, headers={},
+                                                  duration=0.0)]})
+        for source in (http.url + "/m.wasm", http.url + "/m.wasm"):
+            q = self.wp("pull", "--sha256", sha256_hex(BIG), source)
+            self.assertExit(q, 0)
+        self.assertFalse(os.path.islink(blob))
+        with open(blob, "rb") as f:
+            self.assertEqual(f.read(), BIG)
+        with open(bait, "rb") as f:
+            self.assertEqual(f.read(), wasm_module(b"not the module"))
+
 
 if __name__ == "__main__":
     unittest.main()
