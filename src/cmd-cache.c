@@ -423,7 +423,7 @@ static enum wp_err parse_sub(int argc, char **argv, const struct option *table, 
 
 	opterr = 0;
 	*done = false;
-	while ((c = getopt_long(argc, argv, "+" GLOBAL_SHORTOPTS, table, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, GLOBAL_SHORTOPTS, table, NULL)) != -1) {
 		if (c == '?' || c == ':')
 			return error_set(err, WP_EUSAGE, "%s '%s'; see 'wasmpull cache %s --help'",
 					 c == ':' ? "missing value for option" : "unknown option",

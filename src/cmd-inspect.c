@@ -184,29 +184,13 @@ static enum wp_err finish_module(struct inspect *in, struct fetch *f, const stru
 	return rc;
 }
 
-/* Authorization, Cookie and Proxy-Authorization stay on the origin host. */
-static bool secret_header(const char *h)
-{
-	return str_istarts_with(h, "authorization:") || str_istarts_with(h, "cookie:") ||
-	       str_istarts_with(h, "proxy-authorization:");
-}
-
 static enum wp_err inspect_http(struct inspect *in, struct error *err)
 {
-	const char **hdrs = xcalloc(in->fo.n_headers + 1, sizeof(*hdrs));
-	const char **origin = xcalloc(in->fo.n_headers + 1, sizeof(*origin));
 	struct http_response resp = { 0 };
 	struct http *h = NULL;
 	struct fetch *f = NULL;
-	size_t nh = 0, no = 0;
 	enum wp_err rc;
 
-	for (size_t i = 0; i < in->fo.n_headers; i++) {
-		if (secret_header(in->fo.headers[i]))
-			origin[no++] = in->fo.headers[i];
-		else
-			hdrs[nh++] = in->fo.headers[i];
-	}
 	struct http_opts ho = {
 		.ca_file = in->fo.ca_file,
 		.deadline = in->deadline,
@@ -215,28 +199,11 @@ static enum wp_err inspect_http(struct inspect *in, struct error *err)
 	h = http_new(&ho);
 	if ((rc = tmp_cache(in, err)) != WP_OK || (rc = fetch_begin(in->tmp, in->fo.max_size, &f, err)) != WP_OK)
 		goto out;
-	struct http_request req = {
-		.url = in->source,
-		.headers = hdrs,
-		.origin_headers = origin,
-		.follow = true,
-		.resume = true,
-		.max_body = in->fo.max_size,
-		.sink = fetch_sink(f),
-	};
-	if ((rc = http_request(h, &req, &resp, err)) != WP_OK)
+	if ((rc = fetch_url(h, in->source, in->fo.headers, in->fo.n_headers, NULL, in->fo.max_size, f,
+			    &resp, err)) != WP_OK)
 		goto out;
-	if (resp.status == 404 || resp.status == 410) {
-		rc = error_set(err, WP_ENOTFOUND, "HTTP %ld (not found)", resp.status);
-		goto out;
-	}
-	if (resp.status == 401 || resp.status == 403) {
-		rc = error_set(err, WP_EAUTH, "HTTP %ld (%s)", resp.status,
-			       resp.status == 401 ? "authentication required" : "forbidden");
-		goto out;
-	}
-	if (resp.status != 200) {
-		rc = error_set(err, resp.status / 100 == 3 ? WP_ENET : WP_EFAIL, "HTTP %ld", resp.status);
+	if (resp.status == 304) {
+		rc = error_set(err, WP_EFAIL, "HTTP 304 to an unconditional request");
 		goto out;
 	}
 	struct fetch_expect exp = { .raw_size = -1, .unbox = true };
@@ -245,8 +212,6 @@ out:
 	http_response_release(&resp);
 	fetch_free(f);
 	http_free(h);
-	free(hdrs);
-	free(origin);
 	return rc;
 }
 
@@ -254,9 +219,7 @@ static enum wp_err inspect_file(struct inspect *in, struct error *err)
 {
 	const char *path = source_file_path(in->source);
 	struct fetch *f = NULL;
-	char buf[1 << 16];
 	enum wp_err rc;
-	ssize_t n;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0) {
@@ -266,16 +229,8 @@ static enum wp_err inspect_file(struct inspect *in, struct error *err)
 	}
 	if ((rc = tmp_cache(in, err)) != WP_OK || (rc = fetch_begin(in->tmp, in->fo.max_size, &f, err)) != WP_OK)
 		goto out;
-	while ((n = read(fd, buf, sizeof(buf))) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = error_set(err, WP_EFAIL, "cannot read %s: %s", path, strerror(errno));
-			goto out;
-		}
-		if ((rc = fetch_write(f, buf, (size_t)n, err)) != WP_OK)
-			goto out;
-	}
+	if ((rc = fetch_fd(f, fd, err)) != WP_OK)
+		goto out;
 	struct fetch_expect exp = { .raw_size = -1, .unbox = true };
 	rc = finish_module(in, f, &exp, err);
 out:
@@ -806,7 +761,7 @@ static enum wp_err cmd_inspect_run(int argc, char **argv, struct global *g, stru
 
 	fetch_opts_init(&in.fo);
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+" FETCH_SHORTOPTS GLOBAL_SHORTOPTS, inspect_options,
+	while ((c = getopt_long(argc, argv, FETCH_SHORTOPTS GLOBAL_SHORTOPTS, inspect_options,
 				NULL)) != -1) {
 		switch (c) {
 		case OPT_JSON:

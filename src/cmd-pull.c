@@ -195,13 +195,6 @@ static struct http_opts http_opts_for(const struct pull *p, bool insecure)
 	return o;
 }
 
-/* Authorization, Cookie and Proxy-Authorization stay on the origin host. */
-static bool secret_header(const char *h)
-{
-	return str_istarts_with(h, "authorization:") || str_istarts_with(h, "cookie:") ||
-	       str_istarts_with(h, "proxy-authorization:");
-}
-
 static enum wp_err pull_http(struct pull *p, struct error *err)
 {
 	const char *key = p->source;
@@ -209,17 +202,16 @@ static enum wp_err pull_http(struct pull *p, struct error *err)
 	struct fetch *f = NULL;
 	struct http_response resp = { 0 };
 	struct cache_entry old = { 0 };
-	const char **hdrs = xcalloc(p->fo.n_headers + 3, sizeof(*hdrs));
-	const char **origin = xcalloc(p->fo.n_headers + 1, sizeof(*origin));
+	const char *cond[3] = { NULL };
 	char *inm = NULL, *ims = NULL;
-	size_t nh = 0, no = 0;
+	size_t nc = 0;
 	bool have_old;
 	enum wp_err rc;
 	struct error tmp;
 
 	error_init(&tmp);
-	have_old = cache_lookup(p->cache, key, &old, &tmp) == WP_OK;
-	if (have_old && p->policy == POLICY_ALWAYS) {
+	have_old = p->policy == POLICY_ALWAYS && cache_lookup(p->cache, key, &old, &tmp) == WP_OK;
+	if (have_old) {
 		/* validators only help when the module they describe is still here */
 		if (use_entry(p, &old, &tmp) != WP_OK) {
 			have_old = false;
@@ -229,57 +221,30 @@ static enum wp_err pull_http(struct pull *p, struct error *err)
 			close(p->fd);
 			p->fd = -1;
 			p->cached = false;
+			if (old.etag)
+				cond[nc++] = inm = xasprintf("If-None-Match: %s", old.etag);
+			if (old.last_modified)
+				cond[nc++] = ims = xasprintf("If-Modified-Since: %s", old.last_modified);
 		}
-	}
-	for (size_t i = 0; i < p->fo.n_headers; i++) {
-		if (secret_header(p->fo.headers[i]))
-			origin[no++] = p->fo.headers[i];
-		else
-			hdrs[nh++] = p->fo.headers[i];
-	}
-	if (have_old && p->policy == POLICY_ALWAYS) {
-		if (old.etag)
-			hdrs[nh++] = inm = xasprintf("If-None-Match: %s", old.etag);
-		if (old.last_modified)
-			hdrs[nh++] = ims = xasprintf("If-Modified-Since: %s", old.last_modified);
 	}
 	struct http_opts ho = http_opts_for(p, false);
 	h = http_new(&ho);
 	if ((rc = fetch_begin(p->cache, p->fo.max_size, &f, err)) != WP_OK)
 		goto out;
-	struct http_request req = {
-		.url = p->source,
-		.headers = hdrs,
-		.origin_headers = origin,
-		.follow = true,
-		.resume = true,
-		.max_body = p->fo.max_size,
-		.sink = fetch_sink(f),
-	};
-	if ((rc = http_request(h, &req, &resp, err)) != WP_OK)
+	if ((rc = fetch_url(h, p->source, p->fo.headers, p->fo.n_headers, cond, p->fo.max_size, f,
+			    &resp, err)) != WP_OK)
 		goto out;
-	if (resp.status == 304 && have_old) {
+	if (resp.status == 304) {
+		if (!have_old) {
+			rc = error_set(err, WP_EFAIL, "HTTP 304 to an unconditional request");
+			goto out;
+		}
 		notef("%s: not modified", key);
 		rc = use_entry(p, &old, err);
 		if (rc == WP_OK)
 			record_use(p, key, true);
 		else
 			rc = error_set(err, WP_EFAIL, "the cached module vanished during the pull");
-		goto out;
-	}
-	if (resp.status == 404 || resp.status == 410) {
-		rc = error_set(err, WP_ENOTFOUND, "HTTP %ld (not found)", resp.status);
-		goto out;
-	}
-	if (resp.status == 401 || resp.status == 403) {
-		rc = error_set(err, WP_EAUTH, "HTTP %ld (%s)", resp.status,
-			       resp.status == 401 ? "authentication required" : "forbidden");
-		goto out;
-	}
-	if (resp.status != 200 && resp.status != 206) {
-		/* 206 is a resumed body the transport stitched; a 3xx here had no usable Location; other 4xx are final failures */
-		rc = error_set(err, resp.status / 100 == 3 ? WP_ENET : WP_EFAIL, "unexpected HTTP %ld",
-			       resp.status);
 		goto out;
 	}
 	struct fetch_expect exp = { .raw_size = -1, .unbox = true, .want_hex = p->want[0] ? p->want : NULL };
@@ -305,19 +270,16 @@ out:
 	http_free(h);
 	free(inm);
 	free(ims);
-	free(hdrs);
-	free(origin);
 	return rc;
 }
 
 static enum wp_err pull_file(struct pull *p, struct error *err)
 {
 	const char *path = source_file_path(p->source);
-	char *abs = NULL, *key = NULL, buf[1 << 16];
+	char *abs = NULL, *key = NULL;
 	struct fetch *f = NULL;
 	struct fetch_result res;
 	enum wp_err rc;
-	ssize_t n;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0) {
@@ -329,16 +291,8 @@ static enum wp_err pull_file(struct pull *p, struct error *err)
 	key = xasprintf("file://%s", abs ? abs : path);
 	if ((rc = fetch_begin(p->cache, p->fo.max_size, &f, err)) != WP_OK)
 		goto out;
-	while ((n = read(fd, buf, sizeof(buf))) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = error_set(err, WP_EFAIL, "cannot read %s: %s", path, strerror(errno));
-			goto out;
-		}
-		if ((rc = fetch_write(f, buf, (size_t)n, err)) != WP_OK)
-			goto out;
-	}
+	if ((rc = fetch_fd(f, fd, err)) != WP_OK)
+		goto out;
 	struct fetch_expect exp = { .raw_size = -1, .unbox = true, .want_hex = p->want[0] ? p->want : NULL };
 	if ((rc = fetch_finish(f, &exp, &res, err)) != WP_OK)
 		goto out;
@@ -569,7 +523,7 @@ static enum wp_err cmd_pull_run(int argc, char **argv, struct global *g, struct 
 
 	fetch_opts_init(&p.fo);
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+o:" FETCH_SHORTOPTS GLOBAL_SHORTOPTS, pull_options,
+	while ((c = getopt_long(argc, argv, "o:" FETCH_SHORTOPTS GLOBAL_SHORTOPTS, pull_options,
 				NULL)) != -1) {
 		switch (c) {
 		case OPT_SHA256:

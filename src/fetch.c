@@ -167,6 +167,86 @@ enum wp_err fetch_finish(struct fetch *f, const struct fetch_expect *exp, struct
 	return cache_tmp_publish(f->cache, module, res->hex, err);
 }
 
+/* Authorization, Cookie and Proxy-Authorization stay on the origin host. */
+static bool secret_header(const char *h)
+{
+	return str_istarts_with(h, "authorization:") || str_istarts_with(h, "cookie:") ||
+	       str_istarts_with(h, "proxy-authorization:");
+}
+
+enum wp_err fetch_url(struct http *h, const char *url, char *const *headers, size_t n_headers,
+		      const char *const *extra, uint64_t max_size, struct fetch *f,
+		      struct http_response *resp, struct error *err)
+{
+	size_t n_extra = 0, nh = 0, no = 0;
+	enum wp_err rc;
+
+	while (extra && extra[n_extra])
+		n_extra++;
+	const char **hdrs = xcalloc(n_headers + n_extra + 1, sizeof(*hdrs));
+	const char **origin = xcalloc(n_headers + 1, sizeof(*origin));
+	for (size_t i = 0; i < n_headers; i++) {
+		if (secret_header(headers[i]))
+			origin[no++] = headers[i];
+		else
+			hdrs[nh++] = headers[i];
+	}
+	for (size_t i = 0; i < n_extra; i++)
+		hdrs[nh++] = extra[i];
+	struct http_request req = {
+		.url = url,
+		.headers = hdrs,
+		.origin_headers = origin,
+		.follow = true,
+		.resume = true,
+		.max_body = max_size,
+		.sink = fetch_sink(f),
+	};
+	if ((rc = http_request(h, &req, resp, err)) != WP_OK)
+		goto out;
+	switch (resp->status) {
+	case 200:
+	case 206: /* a resumed body the transport stitched */
+	case 304:
+		break;
+	case 404:
+	case 410:
+		rc = error_set(err, WP_ENOTFOUND, "HTTP %ld (not found)", resp->status);
+		break;
+	case 401:
+	case 403:
+		rc = error_set(err, WP_EAUTH, "HTTP %ld (%s)", resp->status,
+			       resp->status == 401 ? "authentication required" : "forbidden");
+		break;
+	default:
+		/* a 3xx here had no usable Location; other 4xx are final failures */
+		rc = error_set(err, resp->status / 100 == 3 ? WP_ENET : WP_EFAIL, "unexpected HTTP %ld",
+			       resp->status);
+	}
+out:
+	free(hdrs);
+	free(origin);
+	return rc;
+}
+
+enum wp_err fetch_fd(struct fetch *f, int fd, struct error *err)
+{
+	char buf[1 << 16];
+	enum wp_err rc;
+	ssize_t n;
+
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return error_set(err, WP_EFAIL, "cannot read: %s", strerror(errno));
+		}
+		if ((rc = fetch_write(f, buf, (size_t)n, err)) != WP_OK)
+			return rc;
+	}
+	return WP_OK;
+}
+
 static enum wp_err copy_fd(int in, int out, const char *what, struct error *err)
 {
 	char buf[1 << 16];

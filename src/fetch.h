@@ -39,6 +39,19 @@ enum wp_err fetch_finish(struct fetch *f, const struct fetch_expect *exp, struct
 /* Removes what was not published. */
 void fetch_free(struct fetch *f);
 
+/*
+ * GETs url into f, following redirects and resuming. headers are "Name: value";
+ * Authorization, Cookie and Proxy-Authorization go to the URL's own host only;
+ * extra (NULL-terminated, may be NULL) go everywhere. A 200/206 or 304 answer
+ * is WP_OK (resp->status tells); 404/410 is WP_ENOTFOUND, 401/403 WP_EAUTH,
+ * anything else a failure.
+ */
+enum wp_err fetch_url(struct http *h, const char *url, char *const *headers, size_t n_headers,
+		      const char *const *extra, uint64_t max_size, struct fetch *f,
+		      struct http_response *resp, struct error *err);
+/* Reads an open file to its end into f. */
+enum wp_err fetch_fd(struct fetch *f, int fd, struct error *err);
+
 /* Copies an open file to path atomically (temp file beside it, fsync, rename). */
 enum wp_err copy_to_path(int fd, const char *path, struct error *err);
 /* Copies an open file to stdout. */

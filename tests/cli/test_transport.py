@@ -83,6 +83,26 @@ class Transport(WasmpullCase):
         self.assertEqual(fs.count("/m.wasm"), 1)
 
 
+class CommandLine(WasmpullCase):
+
+    def test_options_after_the_source(self):
+        path = os.path.join(self.tmp, "m.wasm")
+        with open(path, "wb") as f:
+            f.write(BIG)
+        p = self.wp("pull", "./m.wasm", "--json", "--max-size", "1M", "-v")
+        self.assertExit(p, 0)
+        self.assertIn('"format":"file"', p.stdout)
+        i = self.wp("inspect", "./m.wasm", "--json")
+        self.assertExit(i, 0)
+        r = self.wp("cache", "rm", "./m.wasm", "--json")
+        self.assertExit(r, 0)
+        self.assertIn('"forgotten"', r.stdout)
+
+    def test_double_dash_ends_options(self):
+        p = self.wp("pull", "--", "--json")
+        self.assertFails(p, 2)
+
+
 def cncf_manifest(module):
     import json
     cfg = b'{"architecture":"wasm","os":"wasip1"}'
