@@ -423,6 +423,8 @@ static void setup(struct http *h, const struct http_request *req, const char *ur
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->errbuf);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	/* big reads: a module arrives in fewer recv/write/hash calls */
+	curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 512L << 10);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "wasmpull/" WASMPULL_VERSION);
