@@ -695,11 +695,10 @@ static enum wp_err inspect_oci(struct inspect *in, struct error *err)
 			rc = error_set(err, WP_EFAIL, "cannot write stdout: %s", strerror(errno));
 		goto out;
 	}
-	if (!in->metadata_only) {
-		get_config(reg, &res.chosen.config, &config, &later);
-		if (!later.code)
-			oci_module(in, reg, &res, &later);
-	}
+	/* the config is metadata (small, capped); --metadata-only skips the module */
+	get_config(reg, &res.chosen.config, &config, &later);
+	if (!later.code && !in->metadata_only)
+		oci_module(in, reg, &res, &later);
 	if (in->json)
 		json_oci(in, reference, &res, config);
 	else
