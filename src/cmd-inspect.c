@@ -688,13 +688,18 @@ static enum wp_err inspect_oci(struct inspect *in, struct error *err)
 	reference = ref_string(&r);
 	if ((rc = registry_new(&r, &in->fo, in->deadline, &reg, err)) != WP_OK)
 		goto out;
-	if ((rc = registry_resolve(reg, in->fo.platform, false, &res, err)) != WP_OK)
-		goto out;
 	if (in->raw) {
-		if (fwrite(res.raw, 1, res.raw_len, stdout) != res.raw_len || fflush(stdout) != 0)
+		/* the manifest alone: an index prints even when no entry would be chosen */
+		char *body = NULL;
+		size_t len = 0;
+		if ((rc = registry_get_manifest(reg, &body, &len, err)) == WP_OK &&
+		    (fwrite(body, 1, len, stdout) != len || fflush(stdout) != 0))
 			rc = error_set(err, WP_EFAIL, "cannot write stdout: %s", strerror(errno));
+		free(body);
 		goto out;
 	}
+	if ((rc = registry_resolve(reg, in->fo.platform, false, &res, err)) != WP_OK)
+		goto out;
 	/* the config is metadata (small, capped); --metadata-only skips the module */
 	get_config(reg, &res.chosen.config, &config, &later);
 	if (!later.code && !in->metadata_only)

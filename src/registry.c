@@ -641,6 +641,30 @@ enum wp_err registry_resolve(struct registry *reg, const char *platform, bool ne
 	return rc;
 }
 
+enum wp_err registry_get_manifest(struct registry *reg, char **body, size_t *len,
+				  struct error *err)
+{
+	enum wp_err rc = WP_OK;
+
+	for (size_t i = 0; i < reg->n_eps; i++) {
+		struct endpoint *ep = &reg->eps[i];
+		char *digest = NULL, *ctype = NULL;
+		struct error tmp;
+
+		error_init(&tmp);
+		rc = get_manifest(reg, ep, ref_object(reg->ref), body, len, &digest, &ctype, &tmp);
+		free(digest);
+		free(ctype);
+		if (rc == WP_OK || !ep->mirror) {
+			if (rc != WP_OK)
+				error_set(err, rc, "%s", tmp.msg);
+			return rc;
+		}
+		notef("mirror %s: %s; trying the next", ep->host, tmp.msg);
+	}
+	return rc;
+}
+
 enum wp_err registry_fetch_blob(struct registry *reg, const struct descriptor *d, struct fetch *f,
 				struct error *err)
 {

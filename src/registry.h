@@ -43,6 +43,9 @@ void registry_free(struct registry *reg);
  */
 enum wp_err registry_resolve(struct registry *reg, const char *platform, bool need_module,
 			     struct resolved *res, struct error *err);
+/* GETs the manifest the reference names, verified, exactly as served (inspect --raw). */
+enum wp_err registry_get_manifest(struct registry *reg, char **body, size_t *len,
+				  struct error *err);
 /* Downloads a blob into f, verified against d's digest and size while streaming. */
 enum wp_err registry_fetch_blob(struct registry *reg, const struct descriptor *d, struct fetch *f,
 				struct error *err);

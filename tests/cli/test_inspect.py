@@ -288,6 +288,11 @@ class Oci(InspectCase):
                 self.assertEqual(p.stdout, FX[name].manifest)
         self.assertLeftNothing()
 
+    def test_raw_prints_an_index_no_entry_of_which_matches(self):
+        p = self.inspect("--raw", "--platform", "wasip2/wasm", self.ref("index"), text=False)
+        self.assertExit(p, 0)
+        self.assertEqual(p.stdout, FX["index"].manifest)
+
     def test_metadata_only_downloads_no_module(self):
         mark = REG.mark()
         j = self.inspect_json("--metadata-only", self.ref("cncf"))
