@@ -438,7 +438,7 @@ static enum wp_err open_blob(struct cache *c, const char *hex, uint64_t size, bo
 		close(fd);
 		return error_set(err, WP_EFAIL, "%s/blobs/sha256/%s is not a regular file", c->root, hex);
 	}
-	if ((uint64_t)st.st_size != size ||
+	if ((size != UINT64_MAX && (uint64_t)st.st_size != size) ||
 	    (verify && (sha256_fd(fd, got, &n) < 0 || strcmp(got, hex) != 0))) {
 		close(fd);
 		warnf("cached module sha256:%.12s is corrupt; removing it", hex);
@@ -509,13 +509,37 @@ enum wp_err cache_tmp_publish(struct cache *c, struct cache_tmp *t, const char *
 	 * it for unreferenced. (Linux converts EX to SH without a gap.) */
 	if (fsync(t->fd) < 0 || fchmod(t->fd, 0444) < 0 || flock(t->fd, LOCK_SH) < 0)
 		return error_set(err, WP_EFAIL, "cannot write %s: %s", t->path, strerror(errno));
-	if (renameat(c->tmpfd, name, c->blobfd, hex) < 0)
-		return error_set(err, WP_EFAIL, "cannot publish sha256:%s in the cache: %s", hex,
-				 strerror(errno));
-	fsync(c->blobfd);
-	free(t->path);
-	t->path = NULL; /* published: release closes, and removes nothing */
-	return WP_OK;
+	/* Never rename over a blob: gc deletes by name, and must find there the
+	 * file it locked. An intact blob already there is used instead. */
+	for (int tries = 0; tries < 5; tries++) {
+		struct error tmp;
+		int fd;
+
+		if (renameat2(c->tmpfd, name, c->blobfd, hex, RENAME_NOREPLACE) == 0) {
+			fsync(c->blobfd);
+			free(t->path);
+			t->path = NULL; /* published: release closes, and removes nothing */
+			return WP_OK;
+		}
+		if (errno != EEXIST)
+			break;
+		error_init(&tmp);
+		switch (open_blob(c, hex, UINT64_MAX, true, &fd, &tmp)) {
+		case WP_OK:
+			/* the same bytes are there, intact: hold those instead */
+			close(t->fd);
+			t->fd = fd;
+			unlinkat(c->tmpfd, name, 0);
+			free(t->path);
+			t->path = NULL;
+			return WP_OK;
+		case WP_EFAIL:
+			return error_set(err, WP_EFAIL, "%s", tmp.msg);
+		default:
+			continue; /* gone, or corrupt and removed: try the rename again */
+		}
+	}
+	return error_set(err, WP_EFAIL, "cannot publish sha256:%s in the cache: %s", hex, strerror(errno));
 }
 
 void cache_tmp_release(struct cache_tmp *t)
@@ -586,8 +610,11 @@ bool cache_remove_blob(struct cache *c, const char *hex, uint64_t *freed)
 			return true;
 		return false;
 	}
+	/* delete the name only while it still names the file we hold locked */
+	struct stat now;
 	if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &st) == 0 &&
-	    unlinkat(c->blobfd, hex, 0) == 0) {
+	    fstatat(c->blobfd, hex, &now, AT_SYMLINK_NOFOLLOW) == 0 && now.st_ino == st.st_ino &&
+	    now.st_dev == st.st_dev && unlinkat(c->blobfd, hex, 0) == 0) {
 		if (freed)
 			*freed += (uint64_t)st.st_size;
 		ok = true;
