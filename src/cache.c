@@ -421,9 +421,8 @@ static enum wp_err open_blob(struct cache *c, const char *hex, uint64_t size, bo
 			return error_set(err, WP_ENOTFOUND, "sha256:%s is not in the cache", hex);
 		if (errno == ELOOP) {
 			/* planted: never followed; dropped like a corrupt entry */
-			warnf("%s/blobs/sha256/%s is a symlink; removing it", c->root, hex);
 			unlinkat(c->blobfd, hex, 0);
-			return error_set(err, WP_EVERIFY, "sha256:%s in the cache was a symlink", hex);
+			return error_set(err, WP_EVERIFY, "cached module sha256:%s was a symlink (removed)", hex);
 		}
 		return error_set(err, WP_EFAIL, "cannot open sha256:%s in the cache: %s", hex,
 				 strerror(errno));
@@ -441,9 +440,8 @@ static enum wp_err open_blob(struct cache *c, const char *hex, uint64_t size, bo
 	if ((size != UINT64_MAX && (uint64_t)st.st_size != size) ||
 	    (verify && (sha256_fd(fd, got, &n) < 0 || strcmp(got, hex) != 0))) {
 		close(fd);
-		warnf("cached module sha256:%.12s is corrupt; removing it", hex);
 		unlinkat(c->blobfd, hex, 0);
-		return error_set(err, WP_EVERIFY, "cached module sha256:%s is corrupt", hex);
+		return error_set(err, WP_EVERIFY, "cached module sha256:%s was corrupt (removed)", hex);
 	}
 	lseek(fd, 0, SEEK_SET);
 	*out = fd;

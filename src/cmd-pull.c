@@ -115,6 +115,8 @@ static enum wp_err use_entry(struct pull *p, struct cache_entry *e, struct error
 	}
 	if (rc == WP_EVERIFY && p->policy == POLICY_NEVER)
 		return error_set(err, rc, "%s", tmp.msg);
+	if (rc == WP_EVERIFY)
+		warnf("%s; fetching it again", tmp.msg);
 	if (rc == WP_EFAIL)
 		return error_set(err, rc, "%s", tmp.msg);
 	return WP_ENOTFOUND; /* absent or corrupt (and removed): fetch again */

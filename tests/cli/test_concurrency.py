@@ -112,6 +112,36 @@ class SharedCache(WasmpullCase):
         with open(bait, "rb") as f:
             self.assertEqual(f.read(), wasm_module(b"not the module"))
 
+    def corrupt(self, data):
+        blob = os.path.join(self.cache, "blobs", "sha256", sha256_hex(data))
+        os.chmod(blob, 0o600)
+        with open(blob, "r+b") as f:
+            f.seek(len(data) // 2)
+            f.write(b"\xff")
+        os.chmod(blob, 0o444)
+
+    def test_corrupt_hit_is_fetched_again(self):
+        fs = self.start_fault({"/m.wasm": [dict(kind="reply", status=200, body=BIG, headers={},
+                                                duration=0.0)]})
+        self.assertExit(self.wp("pull", fs.url + "/m.wasm"), 0)
+        self.corrupt(BIG)
+        p = self.wp("pull", "--json", fs.url + "/m.wasm")
+        self.assertExit(p, 0)
+        self.assertIn('"cached":false', p.stdout)
+        self.assertEqual(fs.count("/m.wasm"), 2)
+        with open(os.path.join(self.cache, "blobs", "sha256", sha256_hex(BIG)), "rb") as f:
+            self.assertEqual(f.read(), BIG)
+
+    def test_corrupt_hit_under_never_is_5(self):
+        fs = self.start_fault({"/m.wasm": [dict(kind="reply", status=200, body=BIG, headers={},
+                                                duration=0.0)]})
+        self.assertExit(self.wp("pull", fs.url + "/m.wasm"), 0)
+        self.corrupt(BIG)
+        p = self.wp("pull", "--policy", "never", fs.url + "/m.wasm")
+        self.assertFails(p, 5)
+        self.assertIn("corrupt", p.stderr)
+        self.assertEqual(fs.count("/m.wasm"), 1)
+
 
 if __name__ == "__main__":
     unittest.main()
