@@ -23,6 +23,7 @@
 
 #include "digest.h"
 #include "log.h"
+#include "parse.h"
 
 struct cache {
 	char *root;
@@ -179,16 +180,6 @@ static int64_t json_int(const cJSON *o, const char *k)
 	return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
 }
 
-static bool valid_digest(const char *d)
-{
-	if (!d || !str_starts_with(d, "sha256:") || strlen(d) != 71)
-		return false;
-	for (const char *p = d + 7; *p; p++)
-		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
-			return false;
-	return true;
-}
-
 /* Parses a record; false when it is not one of ours (debris or damage). */
 static bool parse_record(const char *text, struct cache_entry *e)
 {
@@ -213,7 +204,7 @@ static bool parse_record(const char *text, struct cache_entry *e)
 	e->last_used = json_int(o, "last_used");
 	e->checked = json_int(o, "checked");
 	cJSON_Delete(o);
-	if (!e->source || !valid_digest(e->digest)) {
+	if (!e->source || !e->digest || !str_starts_with(e->digest, "sha256:") || !is_sha256_hex(e->digest + 7)) {
 		cache_entry_release(e);
 		return false;
 	}

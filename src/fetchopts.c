@@ -139,21 +139,17 @@ static char *prompt_password(const char *user)
 /* A named auth file must exist and parse: a typo should not mean "anonymous". */
 static enum wp_err check_authfile(const char *path, const char *how, struct error *err)
 {
-	struct strbuf sb;
 	struct auth_cred cred = { 0 };
-	char buf[8192];
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
+	size_t len = 0;
+	char *text = read_file_max(path, 4u << 20, &len);
+	int rc;
 
-	if (fd < 0)
+	if (!text)
 		return error_set(err, WP_EUSAGE, "cannot read %s %s: %s", how, path, strerror(errno));
-	strbuf_init(&sb);
-	while ((n = read(fd, buf, sizeof(buf))) > 0 && sb.len < (4u << 20))
-		strbuf_add(&sb, buf, (size_t)n);
-	close(fd);
-	rc = auth_config_lookup(sb.buf ? sb.buf : "", sb.len, "", "", &cred);
+	rc = auth_config_lookup(text, len, "", "", &cred);
 	auth_cred_release(&cred);
-	strbuf_release(&sb);
+	explicit_bzero(text, len);
+	free(text);
 	if (rc < 0)
 		return error_set(err, WP_EUSAGE, "%s %s is not a valid docker config.json", how, path);
 	return WP_OK;

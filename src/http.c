@@ -59,27 +59,6 @@ const char *http_backend_version(void)
 	return curl_version();
 }
 
-static char *read_file(const char *path, size_t *len)
-{
-	struct strbuf sb;
-	char buf[16384];
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return NULL;
-	strbuf_init(&sb);
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		strbuf_add(&sb, buf, (size_t)n);
-	close(fd);
-	if (n < 0) {
-		strbuf_release(&sb);
-		return NULL;
-	}
-	*len = sb.len;
-	return strbuf_detach(&sb);
-}
-
 struct http *http_new(const struct http_opts *opts)
 {
 	struct http *h = xcalloc(1, sizeof(*h));
@@ -100,12 +79,12 @@ struct http *http_new(const struct http_opts *opts)
 
 		strbuf_init(&sb);
 		curl_easy_getinfo(h->curl, CURLINFO_CAINFO, &sys_path);
-		if (sys_path && (data = read_file(sys_path, &len))) {
+		if (sys_path && (data = read_file_max(sys_path, 64u << 20, &len))) {
 			strbuf_add(&sb, data, len);
 			strbuf_addstr(&sb, "\n");
 			free(data);
 		}
-		if ((data = read_file(opts->ca_file, &len))) {
+		if ((data = read_file_max(opts->ca_file, 64u << 20, &len))) {
 			strbuf_add(&sb, data, len);
 			free(data);
 		}

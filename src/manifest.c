@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "parse.h"
 #include "util.h"
 
 #define MT_OCI_EMPTY "application/vnd.oci.empty.v1+json"
@@ -95,16 +96,6 @@ static char *json_object_text(const cJSON *obj, const char *name)
 	return out;
 }
 
-static bool valid_sha256_hex(const char *s)
-{
-	size_t n = 0;
-
-	for (; s[n]; n++)
-		if (!((s[n] >= '0' && s[n] <= '9') || (s[n] >= 'a' && s[n] <= 'f')))
-			return false;
-	return n == 64;
-}
-
 static enum wp_err parse_descriptor(const cJSON *j, const char *what, size_t i, bool platform,
 				    struct descriptor *d, struct error *err)
 {
@@ -133,7 +124,7 @@ static enum wp_err parse_descriptor(const cJSON *j, const char *what, size_t i, 
 		return error_set(err, WP_EVERIFY,
 				 "invalid descriptor %s: unsupported digest algorithm \"%.*s\"", name,
 				 (int)(colon - dg), dg);
-	if (!valid_sha256_hex(colon + 1))
+	if (!is_sha256_hex(colon + 1))
 		return error_set(err, WP_EVERIFY, "invalid descriptor %s: invalid digest \"%s\"", name,
 				 dg);
 	d->digest = xstrdup(dg);

@@ -172,3 +172,13 @@ void format_size(uint64_t bytes, char *buf, int len)
 	else
 		snprintf(buf, (size_t)len, "%.1f %s", v, units[u]);
 }
+
+bool is_sha256_hex(const char *s)
+{
+	size_t n = 0;
+
+	for (; s[n]; n++)
+		if (!((s[n] >= '0' && s[n] <= '9') || (s[n] >= 'a' && s[n] <= 'f')))
+			return false;
+	return n == 64;
+}

@@ -9,5 +9,7 @@ bool parse_duration(const char *s, double *seconds);
 bool parse_size(const char *s, uint64_t *bytes);
 /* 64 hex digits with an optional "sha256:" prefix; writes lowercase hex + NUL. */
 bool parse_sha256(const char *s, char hex[65]);
+/* Exactly 64 lowercase hex digits (the form digests take on the wire and on disk). */
+bool is_sha256_hex(const char *s);
 /* Formats bytes as "1.5 MiB" into buf. */
 void format_size(uint64_t bytes, char *buf, int len);

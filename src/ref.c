@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "parse.h"
+
 #define NAME_MAX_LEN 255
 #define TAG_MAX_LEN 128
 #define DOCKER_REGISTRY "docker.io"
@@ -153,16 +155,6 @@ static const char *check_registry(const char *s, size_t n)
 	return NULL;
 }
 
-static bool valid_sha256_hex(const char *s)
-{
-	size_t n = 0;
-
-	for (; s[n]; n++)
-		if (!((s[n] >= '0' && s[n] <= '9') || (s[n] >= 'a' && s[n] <= 'f')))
-			return false;
-	return n == 64;
-}
-
 static bool is_docker_hub(const char *reg, size_t n)
 {
 	static const char *const names[] = { "docker.io", "index.docker.io",
@@ -203,7 +195,7 @@ enum wp_err ref_parse(const char *s, struct ref *r, struct error *err)
 				       in, (int)(colon - d), d);
 			goto out;
 		}
-		if (!valid_sha256_hex(colon + 1)) {
+		if (!is_sha256_hex(colon + 1)) {
 			rc = error_set(err, WP_EUSAGE, "invalid reference \"%s\": invalid digest \"%s\"",
 				       in, d);
 			goto out;

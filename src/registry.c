@@ -155,23 +155,6 @@ void registry_free(struct registry *reg)
 	free(reg);
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-	struct strbuf sb;
-	char buf[8192];
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return NULL;
-	strbuf_init(&sb);
-	while ((n = read(fd, buf, sizeof(buf))) > 0 && sb.len < (4u << 20))
-		strbuf_add(&sb, buf, (size_t)n);
-	close(fd);
-	*len = sb.len;
-	return strbuf_detach(&sb);
-}
-
 /* Runs docker-credential-NAME get with the server on stdin; true with cred filled. */
 static bool run_helper(const char *name, const char *server, double deadline,
 		       struct auth_cred *cred)
@@ -269,7 +252,7 @@ static void load_creds(struct registry *reg, struct endpoint *ep)
 		paths[n++] = xasprintf("%s/containers/auth.json", e);
 	for (size_t i = 0; i < n && !ep->cred_source; i++) {
 		size_t len = 0;
-		char *text = slurp(paths[i], &len);
+		char *text = read_file_max(paths[i], 4u << 20, &len);
 		struct auth_cred c = { 0 };
 
 		if (!text)

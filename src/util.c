@@ -1,11 +1,14 @@
 /* Allocation that aborts on failure, and a growable string buffer. */
 #include "util.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 static void oom(void)
 {
@@ -148,4 +151,33 @@ double now_mono(void)
 int64_t now_wall(void)
 {
 	return (int64_t)time(NULL);
+}
+
+char *read_file_max(const char *path, size_t max, size_t *len)
+{
+	struct strbuf sb;
+	char buf[16384];
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), e;
+
+	if (fd < 0)
+		return NULL;
+	strbuf_init(&sb);
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		if (sb.len + (size_t)n > max) {
+			n = -1;
+			errno = EFBIG;
+			break;
+		}
+		strbuf_add(&sb, buf, (size_t)n);
+	}
+	e = errno;
+	close(fd);
+	if (n < 0) {
+		strbuf_release(&sb);
+		errno = e;
+		return NULL;
+	}
+	*len = sb.len;
+	return strbuf_detach(&sb);
 }

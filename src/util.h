@@ -30,6 +30,10 @@ void strbuf_addf(struct strbuf *sb, const char *fmt, ...) PRINTF(2, 3);
 /* Hands the buffer to the caller, who frees it; sb is reset. */
 char *strbuf_detach(struct strbuf *sb);
 
+/* Returns a whole file (at most max bytes, else NULL with EFBIG) the caller
+ * frees, NUL-terminated, its length in *len; NULL with errno on failure. */
+char *read_file_max(const char *path, size_t max, size_t *len);
+
 bool str_starts_with(const char *s, const char *prefix);
 bool str_ends_with(const char *s, const char *suffix);
 /* Case-insensitive prefix match. */
