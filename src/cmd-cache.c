@@ -410,32 +410,14 @@ static cJSON *json_module(const char *hex, uint64_t size)
 	return o;
 }
 
-/*
- * The getopt loop every subcommand shares: its own options go to opt (which
- * returns false for a bad value, with err set), the global ones to g.
- */
 static enum wp_err parse_sub(int argc, char **argv, const struct option *table, struct global *g,
-			     const struct cmd *sub, bool (*opt)(int c, const char *arg, void *ud,
-							       struct error *err),
-			     void *ud, bool *done, struct error *err)
+			     const struct cmd *sub, cmd_opt_fn opt, void *ud, bool *done,
+			     struct error *err)
 {
-	int c;
+	char what[32];
 
-	opterr = 0;
-	*done = false;
-	while ((c = getopt_long(argc, argv, GLOBAL_SHORTOPTS, table, NULL)) != -1) {
-		if (c == '?' || c == ':')
-			return error_set(err, WP_EUSAGE, "%s '%s'; see 'wasmpull cache %s --help'",
-					 c == ':' ? "missing value for option" : "unknown option",
-					 argv[optind - 1], sub->name);
-		if (global_option(g, c, optarg))
-			continue;
-		if (!opt(c, optarg, ud, err))
-			return err->code ? err->code : error_set(err, WP_EUSAGE, "unknown option '%s'",
-								  argv[optind - 1]);
-	}
-	*done = global_done(g, sub);
-	return WP_OK;
+	snprintf(what, sizeof(what), "cache %s", sub->name);
+	return cmd_getopt(argc, argv, GLOBAL_SHORTOPTS, table, sub, what, g, NULL, opt, ud, done, err);
 }
 
 /* ---------------------------------------------------------------- ls */

@@ -757,40 +757,34 @@ out:
 	return rc;
 }
 
+static bool inspect_option(int c, const char *arg, void *ud, struct error *err)
+{
+	struct inspect *in = ud;
+
+	(void)arg, (void)err;
+	switch (c) {
+	case OPT_JSON:
+		in->json = true;
+		return true;
+	case OPT_RAW:
+		in->raw = true;
+		return true;
+	case OPT_METADATA_ONLY:
+		in->metadata_only = true;
+		return true;
+	}
+	return false;
+}
+
 static enum wp_err cmd_inspect_run(int argc, char **argv, struct global *g, struct error *err)
 {
 	struct inspect in = { 0 };
 	enum wp_err rc = WP_OK;
-	int c;
+	bool done;
 
 	fetch_opts_init(&in.fo);
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, FETCH_SHORTOPTS GLOBAL_SHORTOPTS, inspect_options,
-				NULL)) != -1) {
-		switch (c) {
-		case OPT_JSON:
-			in.json = true;
-			break;
-		case OPT_RAW:
-			in.raw = true;
-			break;
-		case OPT_METADATA_ONLY:
-			in.metadata_only = true;
-			break;
-		case '?':
-		case ':':
-			rc = error_set(err, WP_EUSAGE, "%s '%s'; see 'wasmpull help inspect'",
-				       c == ':' ? "missing value for option" : "unknown option",
-				       argv[optind - 1]);
-			break;
-		default:
-			if (!fetch_option(&in.fo, c, optarg, err) && !global_option(g, c, optarg))
-				rc = error_set(err, WP_EUSAGE, "unknown option '%s'", argv[optind - 1]);
-		}
-		if (err->code)
-			goto out;
-	}
-	if (global_done(g, &cmd_inspect))
+	if ((rc = cmd_getopt(argc, argv, FETCH_SHORTOPTS GLOBAL_SHORTOPTS, inspect_options, &cmd_inspect,
+			     "inspect", g, &in.fo, inspect_option, &in, &done, err)) != WP_OK || done)
 		goto out;
 	if (optind != argc - 1) {
 		rc = error_set(err, WP_EUSAGE, optind >= argc ? "inspect needs a SOURCE; see 'wasmpull help inspect'"

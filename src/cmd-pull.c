@@ -516,47 +516,40 @@ out:
 	return rc;
 }
 
+static bool pull_option(int c, const char *arg, void *ud, struct error *err)
+{
+	struct pull *p = ud;
+
+	switch (c) {
+	case OPT_SHA256:
+		if (!parse_sha256(arg, p->want))
+			error_set(err, WP_EUSAGE, "invalid --sha256 '%s': expected 64 hex digits", arg);
+		return true;
+	case OPT_POLICY:
+		if (!parse_policy(arg, &p->policy))
+			error_set(err, WP_EUSAGE, "invalid --policy '%s': expected if-not-present, always or never",
+				  arg);
+		return true;
+	case 'o':
+		p->output = arg;
+		return true;
+	case OPT_JSON:
+		p->json = true;
+		return true;
+	}
+	return false;
+}
+
 static enum wp_err cmd_pull_run(int argc, char **argv, struct global *g, struct error *err)
 {
 	struct pull p = { .fd = -1 };
 	const char *env;
 	enum wp_err rc = WP_OK;
-	int c;
+	bool done;
 
 	fetch_opts_init(&p.fo);
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "o:" FETCH_SHORTOPTS GLOBAL_SHORTOPTS, pull_options,
-				NULL)) != -1) {
-		switch (c) {
-		case OPT_SHA256:
-			if (!parse_sha256(optarg, p.want))
-				rc = error_set(err, WP_EUSAGE, "invalid --sha256 '%s': expected 64 hex digits", optarg);
-			break;
-		case OPT_POLICY:
-			if (!parse_policy(optarg, &p.policy))
-				rc = error_set(err, WP_EUSAGE,
-					       "invalid --policy '%s': expected if-not-present, always or never", optarg);
-			break;
-		case 'o':
-			p.output = optarg;
-			break;
-		case OPT_JSON:
-			p.json = true;
-			break;
-		case '?':
-		case ':':
-			rc = error_set(err, WP_EUSAGE, "%s '%s'; see 'wasmpull help pull'",
-				       c == ':' ? "missing value for option" : "unknown option",
-				       argv[optind - 1]);
-			break;
-		default:
-			if (!fetch_option(&p.fo, c, optarg, err) && !global_option(g, c, optarg))
-				rc = error_set(err, WP_EUSAGE, "unknown option '%s'", argv[optind - 1]);
-		}
-		if (err->code)
-			goto out;
-	}
-	if (global_done(g, &cmd_pull))
+	if ((rc = cmd_getopt(argc, argv, "o:" FETCH_SHORTOPTS GLOBAL_SHORTOPTS, pull_options, &cmd_pull,
+			     "pull", g, &p.fo, pull_option, &p, &done, err)) != WP_OK || done)
 		goto out;
 	if (optind != argc - 1) {
 		rc = error_set(err, WP_EUSAGE, optind >= argc ? "pull needs a SOURCE; see 'wasmpull help pull'"

@@ -105,6 +105,20 @@ void cmd_print_help(const struct cmd *c);
 void global_apply(const struct global *g);
 /* After a command's getopt loop: true when --help or --version was given (and printed). */
 bool global_done(const struct global *g, const struct cmd *c);
+/* A command's own options: false when c is not one (or, with err set, a bad value). */
+typedef bool (*cmd_opt_fn)(int c, const char *arg, void *ud, struct error *err);
+
+/*
+ * The getopt loop every command shares; options may follow arguments. The
+ * command's own options go to opt, fetch options to fo (NULL: none), global
+ * ones to g. *done says --help or --version was answered. what names the
+ * command in messages ("pull", "cache gc"). Afterwards optind indexes the
+ * first argument.
+ */
+enum wp_err cmd_getopt(int argc, char **argv, const char *shortopts, const struct option *table,
+		       const struct cmd *c, const char *what, struct global *g,
+		       struct fetch_opts *fo, cmd_opt_fn opt, void *ud, bool *done,
+		       struct error *err);
 /* Borrowed: "cJSON 1.7.15". */
 const char *json_backend_version(void);
 /* Returns the cache root for g, the caller frees. */

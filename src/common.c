@@ -53,6 +53,39 @@ bool global_done(const struct global *g, const struct cmd *c)
 	return false;
 }
 
+enum wp_err cmd_getopt(int argc, char **argv, const char *shortopts, const struct option *table,
+		       const struct cmd *cmd, const char *what, struct global *g,
+		       struct fetch_opts *fo, cmd_opt_fn opt, void *ud, bool *done,
+		       struct error *err)
+{
+	char *spec = xasprintf(":%s", shortopts); /* ':' tells a missing value from an unknown option */
+	int c;
+
+	opterr = 0;
+	*done = false;
+	while ((c = getopt_long(argc, argv, spec, table, NULL)) != -1) {
+		if (c == '?' || c == ':') {
+			error_set(err, WP_EUSAGE, "%s '%s'; see 'wasmpull %s --help'",
+				  c == ':' ? "missing value for option" : "unknown option", argv[optind - 1],
+				  what);
+			break;
+		}
+		if (global_option(g, c, optarg) || (fo && fetch_option(fo, c, optarg, err)) ||
+		    opt(c, optarg, ud, err)) {
+			if (err->code)
+				break;
+			continue;
+		}
+		error_set(err, WP_EUSAGE, "unknown option '%s'", argv[optind - 1]);
+		break;
+	}
+	free(spec);
+	if (err->code)
+		return err->code;
+	*done = global_done(g, cmd);
+	return WP_OK;
+}
+
 const char *json_backend_version(void)
 {
 	static char buf[32];

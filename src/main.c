@@ -65,9 +65,10 @@ int main(int argc, char **argv)
 	error_init(&err);
 	/* '+': stop at the command name; the command parses the rest. */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+" GLOBAL_SHORTOPTS, main_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:" GLOBAL_SHORTOPTS, main_options, NULL)) != -1) {
 		if (!global_option(&g, c, optarg)) {
-			errorf("unknown option '%s'; see 'wasmpull --help'", argv[optind - 1]);
+			errorf("%s '%s'; see 'wasmpull --help'",
+			       c == ':' ? "missing value for option" : "unknown option", argv[optind - 1]);
 			return 2;
 		}
 	}

@@ -98,6 +98,14 @@ class CommandLine(WasmpullCase):
         self.assertExit(r, 0)
         self.assertIn('"forgotten"', r.stdout)
 
+    def test_missing_option_value_is_2_and_says_so(self):
+        for args in (("pull", "-o"), ("inspect", "--timeout"), ("cache", "gc", "--older-than"),
+                     ("-C",)):
+            with self.subTest(args=args):
+                p = self.wp(*args, cache=False)
+                self.assertFails(p, 2)
+                self.assertIn("missing value", p.stderr)
+
     def test_double_dash_ends_options(self):
         p = self.wp("pull", "--", "--json")
         self.assertFails(p, 2)
