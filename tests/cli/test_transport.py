@@ -182,6 +182,43 @@ class ScriptedRegistry(WasmpullCase):
         p = self.wp("pull", "--plain-http", f"{host}/w/m:v1")
         self.assertFails(p, 5)
 
+    def test_interrupted_blob_resumes_with_range(self):
+        reg = self.start_fault()
+        man = cncf_manifest(BIG)
+        blob = "/v2/w/m/blobs/sha256:" + sha256_hex(BIG)
+        reg.set("/v2/w/m/manifests/v1", [ok(man, headers=self.MT)])
+        reg.set(blob, [truncate(BIG, 5000, {"Accept-Ranges": "bytes"}), ranged(BIG)])
+        host = reg.url.split("//")[1]
+        p = self.wp("pull", "--plain-http", "--json", f"{host}/w/m:v1")
+        self.assertExit(p, 0)
+        self.assertEqual([r.headers.get("Range") for r in reg.requests_for(blob)],
+                         [None, "bytes=5000-"])
+
+    def test_token_realm_refusing_post_gets_a_get(self):
+        import base64
+        import json
+        reg = self.start_fault()
+        man = cncf_manifest(BIG)
+        realm = reg.url + "/token"
+        reg.set("/v2/w/m/manifests/v1", [
+            reply(401, b"", {"WWW-Authenticate": f'Bearer realm="{realm}",service="s"'}),
+            ok(man, headers=self.MT)])
+        reg.set("/v2/w/m/blobs/sha256:" + sha256_hex(BIG), [ok(BIG)])
+        tok = "/token?service=s&scope=repository%3Aw%2Fm%3Apull"
+        reg.set("/token", [reply(405)])
+        reg.set(tok, [ok(b'{"access_token":"acr-style"}')])
+        host = reg.url.split("//")[1]
+        path = os.path.join(self.tmp, "auth.json")
+        with open(path, "w") as f:
+            json.dump({"auths": {host: {"auth": base64.b64encode(b"u:p").decode(),
+                                        "identitytoken": "refresh-me"}}}, f)
+        p = self.wp("pull", "--plain-http", "--authfile", path, f"{host}/w/m:v1")
+        self.assertExit(p, 0)
+        self.assertEqual([r.method for r in reg.requests_for("/token")], ["POST", "GET"])
+        auth = reg.requests_for("/v2/w/m/manifests/v1")[-1].headers.get("Authorization")
+        self.assertEqual(auth, "Bearer acr-style")
+        self.assertNotIn("refresh-me", p.stderr)
+
     def test_insufficient_scope_is_4_naming_both(self):
         reg = self.start_fault()
         reg.set("/v2/w/m/manifests/v1", [reply(
