@@ -473,7 +473,9 @@ static enum wp_err run(struct pull *p, struct global *g, struct error *err)
 	/* whoever held the lock may just have fetched it for us */
 	if (waited && (rc = try_record(p, key, true, err)) != WP_ENOTFOUND)
 		goto hit;
-	progress_start(p->source);
+	char *label = kind == SOURCE_HTTP ? http_redact_url(p->source) : xstrdup(p->source);
+	progress_start(label);
+	free(label);
 	rc = kind == SOURCE_HTTP ? pull_http(p, err) : pull_oci(p, &r, key, err);
 	progress_done();
 	goto done;
