@@ -106,6 +106,33 @@ class CommandLine(WasmpullCase):
                 self.assertFails(p, 2)
                 self.assertIn("missing value", p.stderr)
 
+    def test_progress_on_a_terminal_only_and_redacted(self):
+        import pty
+        import subprocess
+        fs = self.start_fault({"/m.wasm": [ok(BIG)]})
+        url = fs.url + "/m.wasm?token=s3cr3t-in-query"
+        master, slave = pty.openpty()
+        p = subprocess.run(self._argv(("pull", url), True), stdout=subprocess.PIPE, stderr=slave,
+                           env=self._env(None), timeout=60)
+        os.close(slave)
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+        os.close(master)
+        self.assertEqual(p.returncode, 0)
+        self.assertIn(b"%", seen)
+        self.assertIn(b"\r", seen)
+        self.assertNotIn(b"s3cr3t", seen)
+        q = self.wp("pull", "--policy", "always", url)  # stderr is a pipe here
+        self.assertExit(q, 0)
+        self.assertEqual(q.stderr, "")
+
     def test_double_dash_ends_options(self):
         p = self.wp("pull", "--", "--json")
         self.assertFails(p, 2)
