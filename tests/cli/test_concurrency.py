@@ -143,5 +143,40 @@ class SharedCache(WasmpullCase):
         self.assertEqual(fs.count("/m.wasm"), 1)
 
 
+class FullDisk(WasmpullCase):
+    """A small tmpfs stands in for a full disk (root only; skipped elsewhere)."""
+
+    def setUp(self):
+        super().setUp()
+        self.full = os.path.join(self.tmp, "full")
+        os.mkdir(self.full)
+        r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", self.full],
+                           capture_output=True)
+        if r.returncode != 0:
+            self.skipTest("cannot mount a tmpfs here: " + r.stderr.decode().strip())
+        self.addCleanup(subprocess.run, ["umount", "-l", self.full])
+        self.module = os.path.join(self.tmp, "big.wasm")
+        with open(self.module, "wb") as f:
+            f.write(wasm_module(b"x" * (1 << 20)))
+
+    def test_full_cache_is_exit_1_and_leaves_no_debris(self):
+        cache = os.path.join(self.full, "cache")
+        p = self.wp("-C", cache, "pull", self.module, cache=False)
+        self.assertFails(p, 1)
+        self.assertIn("No space left", p.stderr)
+        self.assertEqual(os.listdir(os.path.join(cache, "tmp")), [])
+        self.assertEqual(os.listdir(os.path.join(cache, "blobs", "sha256")), [])
+
+    def test_full_output_disk_leaves_the_target_as_it_was(self):
+        target = os.path.join(self.full, "filter.wasm")
+        with open(target, "wb") as f:
+            f.write(b"previous module")
+        p = self.wp("pull", "-o", target, self.module)
+        self.assertFails(p, 1)
+        with open(target, "rb") as f:
+            self.assertEqual(f.read(), b"previous module")
+        self.assertEqual(os.listdir(self.full), ["filter.wasm"])
+
+
 if __name__ == "__main__":
     unittest.main()
