@@ -289,10 +289,14 @@ static int write_atomic_at(int dirfd, const char *name, const char *data, size_t
 	char tmp[128];
 	int fd, rc = -1;
 
-	snprintf(tmp, sizeof(tmp), ".%s.%ld.%ld", name, (long)getpid(), (long)random());
-	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -1;
+	for (int i = 0;; i++) {
+		snprintf(tmp, sizeof(tmp), ".%s.%ld.%08lx", name, (long)getpid(), (unsigned long)random());
+		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0)
+			break;
+		if (errno != EEXIST || i == 100)
+			return -1;
+	}
 	size_t off = 0;
 	while (off < len) {
 		ssize_t n = write(fd, data + off, len - off);
@@ -398,13 +402,45 @@ enum wp_err cache_each(struct cache *c, bool (*fn)(const struct cache_entry *e, 
 	return WP_OK;
 }
 
+/* Removes a file or a whole folder (a planted one: no symlink is followed). */
+static void remove_tree_at(int dirfd, const char *name, int depth)
+{
+	int fd;
+	DIR *d;
+	struct dirent *de;
+
+	if (unlinkat(dirfd, name, 0) == 0 || errno != EISDIR || depth > 16)
+		return;
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0 && (d = fdopendir(fd))) {
+		while ((de = readdir(d)))
+			if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+				remove_tree_at(fd, de->d_name, depth + 1);
+		closedir(d);
+	} else if (fd >= 0) {
+		close(fd);
+	}
+	unlinkat(dirfd, name, AT_REMOVEDIR);
+}
+
+/* Moves what is not a module file out of blobs/, for gc to remove. */
+static void discard_blob_name(struct cache *c, const char *hex)
+{
+	char junk[128];
+
+	snprintf(junk, sizeof(junk), "junk-%.16s-%ld-%08lx", hex, (long)getpid(), (unsigned long)random());
+	if (renameat(c->blobfd, hex, c->tmpfd, junk) < 0)
+		remove_tree_at(c->blobfd, hex, 0);
+}
+
 static enum wp_err open_blob(struct cache *c, const char *hex, uint64_t size, bool verify,
 			     int *out, struct error *err)
 {
 	struct stat st, again;
 	char got[65];
 	uint64_t n = 0;
-	int fd = openat(c->blobfd, hex, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO planted here must not hang us */
+	int fd = openat(c->blobfd, hex, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 
 	*out = -1;
 	if (fd < 0) {
@@ -426,7 +462,9 @@ static enum wp_err open_blob(struct cache *c, const char *hex, uint64_t size, bo
 		goto gone;
 	if (!S_ISREG(st.st_mode)) {
 		close(fd);
-		return error_set(err, WP_EFAIL, "%s/blobs/sha256/%s is not a regular file", c->root, hex);
+		discard_blob_name(c, hex);
+		return error_set(err, WP_EVERIFY, "cached module sha256:%s was not a regular file (removed)",
+				 hex);
 	}
 	if ((size != UINT64_MAX && (uint64_t)st.st_size != size) ||
 	    (verify && (sha256_fd(fd, got, &n) < 0 || strcmp(got, hex) != 0))) {
@@ -552,29 +590,44 @@ enum wp_err cache_lock_source(struct cache *c, const char *source, double deadli
 			      bool *waited, struct error *err)
 {
 	char key[65], name[80];
-	int fd;
+	struct stat a, b;
+	int fd = -1;
 
 	key_of(source, key);
 	snprintf(name, sizeof(name), "%s.lock", key);
 	*waited = false;
-	fd = openat(c->lockfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return error_set(err, WP_EFAIL, "cannot create a lock in %s/locks: %s", c->root,
-				 strerror(errno));
-	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		if (errno != EWOULDBLOCK && errno != EINTR) {
-			close(fd);
-			return error_set(err, WP_EFAIL, "cannot lock %s/locks/%s: %s", c->root, name,
+	for (int tries = 0;; tries++) {
+		fd = openat(c->lockfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+		if (fd < 0 && (errno == ELOOP || errno == EISDIR || errno == ENXIO) && tries < 3) {
+			remove_tree_at(c->lockfd, name, 0); /* planted: not ours to follow */
+			continue;
+		}
+		if (fd < 0)
+			return error_set(err, WP_EFAIL, "cannot create a lock in %s/locks: %s", c->root,
 					 strerror(errno));
+		while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+			if (errno != EWOULDBLOCK && errno != EINTR) {
+				close(fd);
+				return error_set(err, WP_EFAIL, "cannot lock %s/locks/%s: %s", c->root, name,
+						 strerror(errno));
+			}
+			if (!*waited)
+				notef("waiting for another wasmpull pulling the same source");
+			*waited = true;
+			if (deadline > 0 && now_mono() >= deadline) {
+				close(fd);
+				return error_set(err, WP_ENET,
+						 "timed out waiting for another pull of the same source");
+			}
+			sleep_ms(50);
 		}
-		if (!*waited)
-			notef("waiting for another wasmpull pulling the same source");
-		*waited = true;
-		if (deadline > 0 && now_mono() >= deadline) {
-			close(fd);
-			return error_set(err, WP_ENET, "timed out waiting for another pull of the same source");
-		}
-		sleep_ms(50);
+		/* gc removes lock files no one holds: ours must still be the one named */
+		if (fstat(fd, &a) == 0 && fstatat(c->lockfd, name, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+			break;
+		close(fd);
+		if (tries > 100)
+			return error_set(err, WP_EFAIL, "cannot hold a lock in %s/locks", c->root);
 	}
 	*out = fd;
 	return WP_OK;
@@ -589,7 +642,7 @@ void cache_unlock(int fd)
 bool cache_remove_blob(struct cache *c, const char *hex, uint64_t *freed)
 {
 	struct stat st;
-	int fd = openat(c->blobfd, hex, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = openat(c->blobfd, hex, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	bool ok = false;
 
 	if (fd < 0) {
@@ -598,6 +651,11 @@ bool cache_remove_blob(struct cache *c, const char *hex, uint64_t *freed)
 		    unlinkat(c->blobfd, hex, 0) == 0)
 			return true;
 		return false;
+	}
+	if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) {
+		close(fd);
+		discard_blob_name(c, hex);
+		return true;
 	}
 	/* delete the name only while it still names the file we hold locked */
 	struct stat now;
@@ -614,7 +672,7 @@ bool cache_remove_blob(struct cache *c, const char *hex, uint64_t *freed)
 
 void cache_sweep_debris(struct cache *c, bool dry_run, uint64_t *freed, uint64_t *count)
 {
-	int dirs[] = { c->tmpfd, c->indexfd };
+	int dirs[] = { c->tmpfd, c->indexfd, c->lockfd };
 
 	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
 		int fd = dup(dirs[i]);
@@ -642,7 +700,8 @@ void cache_sweep_debris(struct cache *c, bool dry_run, uint64_t *freed, uint64_t
 				debris = true;
 			if (!debris)
 				continue;
-			if (S_ISREG(st.st_mode) && dirs[i] == c->tmpfd) {
+			if (S_ISREG(st.st_mode) && dirs[i] != c->indexfd) {
+				/* a writer or a puller holds its file locked; the rest is debris */
 				int f = openat(dirs[i], de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 				if (f < 0)
 					continue;
@@ -653,8 +712,7 @@ void cache_sweep_debris(struct cache *c, bool dry_run, uint64_t *freed, uint64_t
 				if (held)
 					continue;
 			} else if (!dry_run) {
-				if (unlinkat(dirs[i], de->d_name, S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) < 0)
-					continue;
+				remove_tree_at(dirs[i], de->d_name, 0);
 			}
 			*freed += S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
 			(*count)++;

@@ -371,6 +371,24 @@ static bool used_since(struct inventory *inv, const struct module *m)
 		used = strcmp(now.digest, r->e.digest) == 0 && now.last_used > r->e.last_used;
 		cache_entry_release(&now);
 	}
+	if (!used) {
+		/* a pull that published m after we read the index wrote a record we never saw */
+		char *d = xasprintf("sha256:%s", m->hex);
+		struct cache_entry e = { 0 };
+		struct error tmp;
+
+		error_init(&tmp);
+		if (cache_find_digest(inv->cache, d, &e, &tmp) == WP_OK) {
+			used = true;
+			for (size_t i = 0; i < inv->nrecs; i++)
+				if (rec_points_at(&inv->recs[i], m->hex) &&
+				    !strcmp(inv->recs[i].e.source, e.source) &&
+				    inv->recs[i].e.last_used >= e.last_used)
+					used = false;
+		}
+		cache_entry_release(&e);
+		free(d);
+	}
 	return used;
 }
 
@@ -496,8 +514,11 @@ static enum wp_err ls_run(int argc, char **argv, struct global *g, struct error 
 			cJSON *o = json_module(m->hex, m->size);
 			cJSON *s = cJSON_AddArrayToObject(o, "sources");
 			char *path = cache_blob_path(inv.cache, m->hex);
-			for (size_t k = 0; k < n; k++)
-				cJSON_AddItemToArray(s, cJSON_CreateString(src[k]));
+			for (size_t k = 0; k < n; k++) {
+				char *shown = source_redact(src[k]);
+				cJSON_AddItemToArray(s, cJSON_CreateString(shown));
+				free(shown);
+			}
 			format_time(m->created, true, created, sizeof(created));
 			format_time(m->last_used, true, used, sizeof(used));
 			cJSON_AddStringToObject(o, "created", created);
@@ -509,8 +530,11 @@ static enum wp_err ls_run(int argc, char **argv, struct global *g, struct error 
 			format_size(m->size, size, sizeof(size));
 			format_time(m->last_used, false, used, sizeof(used));
 			printf("sha256:%.12s  %-10s  %s  ", m->hex, size, used);
-			for (size_t k = 0; k < n; k++)
-				printf("%s%s", k ? ", " : "", src[k]);
+			for (size_t k = 0; k < n; k++) {
+				char *shown = source_redact(src[k]);
+				printf("%s%s", k ? ", " : "", shown);
+				free(shown);
+			}
 			puts(n ? "" : "-");
 		}
 		free(src);
@@ -698,11 +722,13 @@ static void rm_forget(struct rm_state *st, struct rec *r)
 {
 	if (r->dropped)
 		return;
+	char *shown = source_redact(r->e.source);
 	drop_rec(&st->inv, r);
 	if (st->json)
-		cJSON_AddItemToArray(st->forgotten, cJSON_CreateString(r->e.source));
+		cJSON_AddItemToArray(st->forgotten, cJSON_CreateString(shown));
 	else
-		printf("forgot %s\n", r->e.source);
+		printf("forgot %s\n", shown);
+	free(shown);
 }
 
 /*
@@ -903,7 +929,9 @@ static enum wp_err rm_run(int argc, char **argv, struct global *g, struct error 
 	for (int i = optind; i < argc; i++) {
 		if (rm_one(&st, argv[i], err) != WP_ENOTFOUND)
 			continue;
-		strbuf_addf(&missing, "%s%s", nmissing++ ? ", " : "", argv[i]);
+		char *shown = source_redact(argv[i]);
+		strbuf_addf(&missing, "%s%s", nmissing++ ? ", " : "", shown);
+		free(shown);
 	}
 	if (st.json) {
 		cJSON_AddNumberToObject(out, "freed", (double)st.freed);

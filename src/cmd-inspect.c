@@ -80,6 +80,7 @@ struct module {
 
 struct inspect {
 	const char *source;
+	char *shown; /* source for display: a URL without its secrets */
 	bool json, raw, metadata_only;
 	struct fetch_opts fo;
 	double deadline;
@@ -273,7 +274,7 @@ static enum wp_err cached_module(struct inspect *in, const struct descriptor *la
 		goto out;
 	if (cache_open_blob(c, e.digest + 7, e.size, &fd, &tmp) != WP_OK)
 		goto out;
-	notef("%s: module sha256:%.12s read from the cache", in->source, e.digest + 7);
+	notef("%s: module sha256:%.12s read from the cache", in->shown, e.digest + 7);
 	snprintf(in->mod.digest, sizeof(in->mod.digest), "%s", e.digest);
 	snprintf(in->mod.raw_digest, sizeof(in->mod.raw_digest), "%s", layer->digest);
 	in->mod.size = e.size;
@@ -417,7 +418,7 @@ static void json_oci(const struct inspect *in, const char *reference, const stru
 	const struct manifest *m = &res->chosen;
 	cJSON *o = cJSON_CreateObject(), *a, *d;
 
-	cJSON_AddStringToObject(o, "source", in->source);
+	cJSON_AddStringToObject(o, "source", in->shown);
 	cJSON_AddStringToObject(o, "reference", reference);
 	cJSON_AddStringToObject(o, "manifest_digest", res->digest);
 	cJSON_AddStringToObject(o, "media_type", res->media_type ? res->media_type : "");
@@ -453,7 +454,7 @@ static void json_plain(const struct inspect *in, const char *format)
 {
 	cJSON *o = cJSON_CreateObject();
 
-	cJSON_AddStringToObject(o, "source", in->source);
+	cJSON_AddStringToObject(o, "source", in->shown);
 	cJSON_AddStringToObject(o, "format", format);
 	cJSON_AddItemToObject(o, "module", module_json(&in->mod));
 	print_json_object(o);
@@ -592,7 +593,7 @@ static void text_oci(const struct inspect *in, const char *reference, const stru
 	const struct manifest *m = &res->chosen;
 	char sd[24];
 
-	put_field("Source:", in->source);
+	put_field("Source:", in->shown);
 	put_field("Reference:", reference);
 	put_field("Digest:", res->digest);
 	put_field("Media type:", res->media_type);
@@ -647,7 +648,7 @@ static void text_oci(const struct inspect *in, const char *reference, const stru
 
 static void text_plain(const struct inspect *in, const char *format)
 {
-	put_field("Source:", in->source);
+	put_field("Source:", in->shown);
 	put_field("Format:", format);
 	text_module(&in->mod);
 }
@@ -738,7 +739,7 @@ static enum wp_err run(struct inspect *in, struct global *g, struct error *err)
 		goto out;
 	}
 	if (in->metadata_only)
-		notef("%s: --metadata-only: an %s source has nothing to show but its module", in->source,
+		notef("%s: --metadata-only: an %s source has nothing to show but its module", in->shown,
 		      format);
 	else if ((rc = kind == SOURCE_HTTP ? inspect_http(in, err) : inspect_file(in, err)) != WP_OK)
 		goto out;
@@ -747,12 +748,12 @@ static enum wp_err run(struct inspect *in, struct global *g, struct error *err)
 	else if (in->mod.present)
 		text_plain(in, format);
 	else
-		put_field("Source:", in->source);
+		put_field("Source:", in->shown);
 out:
 	if (rc == WP_OK && fflush(stdout) != 0)
 		rc = error_set(err, WP_EFAIL, "cannot write stdout: %s", strerror(errno));
 	if (rc != WP_OK && err->msg[0])
-		error_prefix(err, "%s", in->source);
+		error_prefix(err, "%s", in->shown);
 	tmp_cache_remove(in);
 	return rc;
 }
@@ -796,8 +797,10 @@ static enum wp_err cmd_inspect_run(int argc, char **argv, struct global *g, stru
 		goto out;
 	}
 	in.source = argv[optind];
+	in.shown = source_redact(in.source);
 	rc = run(&in, g, err);
 out:
+	free(in.shown);
 	wasm_info_release(&in.mod.info);
 	free(in.cache_dir);
 	fetch_opts_release(&in.fo);

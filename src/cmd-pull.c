@@ -64,6 +64,9 @@ enum policy { POLICY_DEFAULT, POLICY_IF_NOT_PRESENT, POLICY_ALWAYS, POLICY_NEVER
 
 struct pull {
 	const char *source;
+	char *shown;       /* source for display: a URL without its secrets */
+	enum source_kind kind;
+	const char *key;   /* the cache index key of the source */
 	const char *output;
 	bool json;
 	enum policy policy;
@@ -98,18 +101,56 @@ static const char *digest_hex(const char *digest)
 	return str_starts_with(digest, "sha256:") ? digest + 7 : digest;
 }
 
+/* --sha256 names the module, what was downloaded, or the manifest of e. */
+static bool entry_proves_want(const struct pull *p, const struct cache_entry *e)
+{
+	const char *w = p->want;
+
+	return !w[0] || !strcmp(digest_hex(e->digest), w) ||
+	       (e->raw_digest && !strcmp(digest_hex(e->raw_digest), w)) ||
+	       (e->manifest_digest && !strcmp(digest_hex(e->manifest_digest), w));
+}
+
+/* Takes what e says of the module; of another source's record only what is
+ * true of the bytes (the rest belongs to that source). */
+static void adopt_entry(struct pull *p, struct cache_entry *e)
+{
+	bool both_oci = str_starts_with(e->source, "oci://") && p->kind == SOURCE_OCI;
+
+	cache_entry_release(&p->entry);
+	if (!strcmp(e->source, p->key)) {
+		p->entry = *e;
+		memset(e, 0, sizeof(*e));
+		return;
+	}
+	p->entry.digest = e->digest, e->digest = NULL;
+	p->entry.size = e->size;
+	p->entry.raw_digest = e->raw_digest, e->raw_digest = NULL;
+	if (both_oci) {
+		p->entry.manifest_digest = e->manifest_digest, e->manifest_digest = NULL;
+		p->entry.format = e->format, e->format = NULL;
+	}
+	if (!p->entry.format)
+		p->entry.format = xstrdup(p->kind == SOURCE_HTTP ? "http" : p->kind == SOURCE_FILE ? "file"
+											   : "unknown");
+}
+
 /* Uses the cached module of e when it is intact: opens and read-locks it. */
 static enum wp_err use_entry(struct pull *p, struct cache_entry *e, struct error *err)
 {
 	struct error tmp;
 	enum wp_err rc;
 
+	if (!entry_proves_want(p, e)) {
+		if (p->policy == POLICY_NEVER)
+			return error_set(err, WP_EVERIFY, "cached module %s does not match --sha256 %s",
+					 e->digest, p->want);
+		return WP_ENOTFOUND; /* fetch, and verify what comes */
+	}
 	error_init(&tmp);
 	rc = cache_open_blob(p->cache, digest_hex(e->digest), e->size, &p->fd, &tmp);
 	if (rc == WP_OK) {
-		cache_entry_release(&p->entry);
-		p->entry = *e;
-		memset(e, 0, sizeof(*e));
+		adopt_entry(p, e);
 		p->cached = true;
 		return WP_OK;
 	}
@@ -168,19 +209,29 @@ static enum wp_err try_digest(struct pull *p, const char *digest, struct error *
 	return rc;
 }
 
-static void record_use(struct pull *p, const char *key, bool checked)
+/* Writes this source's record; checked: the network was asked just now. */
+static void record_use(struct pull *p, bool checked)
 {
+	struct cache_entry now = { 0 };
 	struct error tmp;
-	int64_t now = now_wall();
+	int64_t t = now_wall();
 
 	error_init(&tmp);
+	/* a hit only moves last_used: it must not undo a newer pull's record */
+	if (!checked && cache_lookup(p->cache, p->key, &now, &tmp) == WP_OK &&
+	    strcmp(now.digest, p->entry.digest) != 0) {
+		cache_entry_release(&now);
+		return;
+	}
+	cache_entry_release(&now);
+	error_init(&tmp);
 	free(p->entry.source);
-	p->entry.source = xstrdup(key);
+	p->entry.source = xstrdup(p->key);
 	if (!p->entry.created)
-		p->entry.created = now;
-	p->entry.last_used = now;
+		p->entry.created = t;
+	p->entry.last_used = t;
 	if (checked)
-		p->entry.checked = now;
+		p->entry.checked = t;
 	if (cache_put(p->cache, &p->entry, &tmp) != WP_OK)
 		warnf("%s", tmp.msg);
 }
@@ -199,7 +250,7 @@ static struct http_opts http_opts_for(const struct pull *p, bool insecure)
 
 static enum wp_err pull_http(struct pull *p, struct error *err)
 {
-	const char *key = p->source;
+	const char *key = p->key;
 	struct http *h = NULL;
 	struct fetch *f = NULL;
 	struct http_response resp = { 0 };
@@ -241,10 +292,10 @@ static enum wp_err pull_http(struct pull *p, struct error *err)
 			rc = error_set(err, WP_EFAIL, "HTTP 304 to an unconditional request");
 			goto out;
 		}
-		notef("%s: not modified", key);
+		notef("%s: not modified", p->shown);
 		rc = use_entry(p, &old, err);
 		if (rc == WP_OK)
-			record_use(p, key, true);
+			record_use(p, true);
 		else
 			rc = error_set(err, WP_EFAIL, "the cached module vanished during the pull");
 		goto out;
@@ -264,7 +315,7 @@ static enum wp_err pull_http(struct pull *p, struct error *err)
 	if ((rc = cache_open_published(p->cache, res.hex, res.size, &p->fd, err)) != WP_OK)
 		goto out;
 	p->cached = false;
-	record_use(p, key, true);
+	record_use(p, true);
 out:
 	cache_entry_release(&old);
 	http_response_release(&resp);
@@ -278,7 +329,6 @@ out:
 static enum wp_err pull_file(struct pull *p, struct error *err)
 {
 	const char *path = source_file_path(p->source);
-	char *abs = NULL, *key = NULL;
 	struct fetch *f = NULL;
 	struct fetch_result res;
 	enum wp_err rc;
@@ -289,8 +339,6 @@ static enum wp_err pull_file(struct pull *p, struct error *err)
 			       strerror(errno));
 		goto out;
 	}
-	abs = realpath(path, NULL);
-	key = xasprintf("file://%s", abs ? abs : path);
 	if ((rc = fetch_begin(p->cache, p->fo.max_size, &f, err)) != WP_OK)
 		goto out;
 	if ((rc = fetch_fd(f, fd, err)) != WP_OK)
@@ -298,7 +346,7 @@ static enum wp_err pull_file(struct pull *p, struct error *err)
 	struct fetch_expect exp = { .raw_size = -1, .unbox = true, .want_hex = p->want[0] ? p->want : NULL };
 	if ((rc = fetch_finish(f, &exp, &res, err)) != WP_OK)
 		goto out;
-	cache_lookup(p->cache, key, &p->entry, &(struct error){ 0 });
+	cache_lookup(p->cache, p->key, &p->entry, &(struct error){ 0 });
 	free(p->entry.digest);
 	free(p->entry.raw_digest);
 	free(p->entry.format);
@@ -309,13 +357,11 @@ static enum wp_err pull_file(struct pull *p, struct error *err)
 	if ((rc = cache_open_published(p->cache, res.hex, res.size, &p->fd, err)) != WP_OK)
 		goto out;
 	p->cached = false;
-	record_use(p, key, true);
+	record_use(p, true);
 out:
 	if (fd >= 0)
 		close(fd);
 	fetch_free(f);
-	free(abs);
-	free(key);
 	return rc;
 }
 
@@ -333,25 +379,37 @@ static enum wp_err pull_oci(struct pull *p, const struct ref *r, const char *key
 		goto out;
 	if ((rc = registry_resolve(reg, p->fo.platform, true, &res, err)) != WP_OK)
 		goto out;
+	/* --sha256 named a manifest, and the registry served it: proven */
+	if (p->want[0] && (!strcmp(digest_hex(res.digest), p->want) ||
+			   !strcmp(digest_hex(res.chosen_digest), p->want)))
+		p->want[0] = '\0';
 	/* one manifest request: when its digest is cached, no blob is needed */
 	if (cache_lookup(p->cache, key, &old, &tmp) == WP_OK && old.manifest_digest &&
-	    strcmp(old.manifest_digest, res.digest) == 0 && same_platform(&old, p) &&
-	    use_entry(p, &old, err) == WP_OK) {
-		notef("%s: digest %s unchanged", key, res.digest);
-		record_use(p, key, true);
-		goto out;
+	    strcmp(old.manifest_digest, res.digest) == 0 && same_platform(&old, p)) {
+		struct cache_entry copy = { 0 };
+		cache_lookup(p->cache, key, &copy, &tmp);
+		if ((rc = use_entry(p, &copy, err)) == WP_OK) {
+			cache_entry_release(&copy);
+			notef("%s: digest %s unchanged", p->shown, res.digest);
+			record_use(p, true);
+			goto out;
+		}
+		cache_entry_release(&copy);
+		if (rc != WP_ENOTFOUND)
+			goto out;
 	}
-	if (err->code)
-		goto out;
-	if (try_digest(p, res.chosen_digest, err) == WP_OK)
-		goto fill;
-	if (err->code)
-		goto out;
+	/* another tag or a digest pull may have brought the same artifact */
+	for (size_t i = 0; i < 2; i++) {
+		rc = try_digest(p, i ? res.chosen_digest : res.digest, err);
+		if (rc == WP_OK)
+			goto fill;
+		if (rc != WP_ENOTFOUND)
+			goto out;
+	}
+	rc = WP_OK;
 
 	const struct descriptor *layer = &res.chosen.layers[res.layer];
 	const char *want = p->want[0] ? p->want : NULL;
-	if (want && (!strcmp(digest_hex(res.digest), want) || !strcmp(digest_hex(res.chosen_digest), want)))
-		want = NULL; /* --sha256 named the manifest: proven already */
 	if ((rc = fetch_begin(p->cache, p->fo.max_size, &f, err)) != WP_OK)
 		goto out;
 	if ((rc = registry_fetch_blob(reg, layer, f, err)) != WP_OK)
@@ -385,7 +443,7 @@ fill:
 	free(p->entry.platform);
 	p->entry.platform = xstrdup(p->fo.platform);
 	p->entry.created = old.created;
-	record_use(p, key, true);
+	record_use(p, true);
 out:
 	cache_entry_release(&old);
 	fetch_free(f);
@@ -399,7 +457,7 @@ static void print_json(const struct pull *p, const char *path)
 	cJSON *o = cJSON_CreateObject();
 	char *s;
 
-	cJSON_AddStringToObject(o, "source", p->source);
+	cJSON_AddStringToObject(o, "source", p->shown);
 	if (p->entry.reference)
 		cJSON_AddStringToObject(o, "reference", p->entry.reference);
 	if (p->entry.manifest_digest)
@@ -419,7 +477,7 @@ static void print_json(const struct pull *p, const char *path)
 
 static enum wp_err run(struct pull *p, struct global *g, struct error *err)
 {
-	enum source_kind kind = source_classify(p->source);
+	enum source_kind kind = p->kind;
 	struct ref r = { 0 };
 	char *key = NULL, *cache_dir = NULL, *path = NULL;
 	int lock = -1;
@@ -432,11 +490,17 @@ static enum wp_err run(struct pull *p, struct global *g, struct error *err)
 		char *s = ref_string(&r);
 		key = xasprintf("oci://%s", s);
 		free(s);
+		p->key = key;
 		if (p->policy == POLICY_DEFAULT)
 			p->policy = !r.digest && (r.tag_defaulted || !strcmp(r.tag, "latest"))
 					    ? POLICY_ALWAYS : POLICY_IF_NOT_PRESENT;
 	} else {
-		key = xstrdup(p->source);
+		char *abs = kind == SOURCE_FILE ? realpath(source_file_path(p->source), NULL) : NULL;
+		/* a file is known by its absolute path, however it was named */
+		key = kind == SOURCE_FILE ? xasprintf("file://%s", abs ? abs : source_file_path(p->source))
+					  : xstrdup(p->source);
+		free(abs);
+		p->key = key;
 		if (p->policy == POLICY_DEFAULT)
 			p->policy = POLICY_IF_NOT_PRESENT;
 	}
@@ -473,9 +537,7 @@ static enum wp_err run(struct pull *p, struct global *g, struct error *err)
 	/* whoever held the lock may just have fetched it for us */
 	if (waited && (rc = try_record(p, key, true, err)) != WP_ENOTFOUND)
 		goto hit;
-	char *label = kind == SOURCE_HTTP ? http_redact_url(p->source) : xstrdup(p->source);
-	progress_start(label);
-	free(label);
+	progress_start(p->shown);
 	rc = kind == SOURCE_HTTP ? pull_http(p, err) : pull_oci(p, &r, key, err);
 	progress_done();
 	goto done;
@@ -484,12 +546,12 @@ hit:
 		hit = true;
 		if (kind == SOURCE_OCI && !p->entry.reference)
 			p->entry.reference = ref_string(&r);
-		record_use(p, key, false);
+		record_use(p, false);
 	}
 done:
 	if (rc != WP_OK)
 		goto out;
-	notef("%s: %s sha256:%.12s (%llu bytes)", p->source, hit || p->cached ? "cached" : "pulled",
+	notef("%s: %s sha256:%.12s (%llu bytes)", p->shown, hit || p->cached ? "cached" : "pulled",
 	      digest_hex(p->entry.digest), (unsigned long long)p->entry.size);
 	path = cache_blob_path(p->cache, digest_hex(p->entry.digest));
 	if (p->output && strcmp(p->output, "-") == 0) {
@@ -505,11 +567,8 @@ done:
 	if (fflush(stdout) != 0)
 		rc = error_set(err, WP_EFAIL, "cannot write stdout: %s", strerror(errno));
 out:
-	if (rc != WP_OK && err->msg[0]) {
-		char *shown = kind == SOURCE_HTTP ? http_redact_url(p->source) : xstrdup(p->source);
-		error_prefix(err, "%s", shown);
-		free(shown);
-	}
+	if (rc != WP_OK && err->msg[0])
+		error_prefix(err, "%s", p->shown);
 	cache_unlock(lock);
 	free(path);
 	free(cache_dir);
@@ -568,12 +627,15 @@ static enum wp_err cmd_pull_run(int argc, char **argv, struct global *g, struct 
 		goto out;
 	}
 	p.source = argv[optind];
+	p.shown = source_redact(p.source);
+	p.kind = source_classify(p.source);
 	rc = run(&p, g, err);
 out:
 	if (p.fd >= 0)
 		close(p.fd);
 	cache_entry_release(&p.entry);
 	cache_free(p.cache);
+	free(p.shown);
 	fetch_opts_release(&p.fo);
 	return err->code ? err->code : rc;
 }

@@ -99,6 +99,8 @@ extern const struct cmd cmd_pull;
 extern const struct cmd cmd_inspect;
 extern const struct cmd cmd_cache;
 
+/* Prints the versions of wasmpull and its libraries to stdout. */
+void print_version(void);
 /* Prints a command's usage to stdout. */
 void cmd_print_help(const struct cmd *c);
 /* Sets up log_level from g; applies WASMPULL_* defaults. */

@@ -5,6 +5,9 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "digest.h"
+#include "http.h"
+#include "unbox.h"
 #include "log.h"
 
 bool global_option(struct global *g, int c, const char *arg)
@@ -39,6 +42,15 @@ void cmd_print_help(const struct cmd *c)
 	fputs(c->usage, stdout);
 }
 
+void print_version(void)
+{
+	printf("wasmpull %s\n", WASMPULL_VERSION);
+	printf("%s\n", http_backend_version());
+	printf("%s\n", digest_backend_version());
+	printf("%s\n", json_backend_version());
+	printf("%s\n", unbox_backend_version());
+}
+
 bool global_done(const struct global *g, const struct cmd *c)
 {
 	if (g->help) {
@@ -46,7 +58,7 @@ bool global_done(const struct global *g, const struct cmd *c)
 		return true;
 	}
 	if (g->version) {
-		printf("wasmpull %s\n", WASMPULL_VERSION);
+		print_version();
 		return true;
 	}
 	global_apply(g);

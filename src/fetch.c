@@ -98,6 +98,11 @@ static void sink_reset(void *ud)
 	f->size = 0;
 }
 
+uint64_t fetch_limit(const struct fetch *f)
+{
+	return f->max_size ? f->max_size : UINT64_MAX;
+}
+
 struct http_sink fetch_sink(struct fetch *f)
 {
 	return (struct http_sink){ sink_write, sink_reset, f };

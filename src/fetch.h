@@ -29,6 +29,8 @@ struct fetch_result {
 
 /* Starts a download into a new temp file of the cache. */
 enum wp_err fetch_begin(struct cache *c, uint64_t max_size, struct fetch **f, struct error *err);
+/* The largest download this fetch accepts. */
+uint64_t fetch_limit(const struct fetch *f);
 /* The sink to hand to http_request. */
 struct http_sink fetch_sink(struct fetch *f);
 /* Feeds bytes directly (file sources). */

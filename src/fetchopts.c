@@ -9,6 +9,7 @@
 
 #include "authparse.h"
 #include "cmd.h"
+#include "manifest.h"
 #include "parse.h"
 
 void fetch_opts_init(struct fetch_opts *o)
@@ -48,11 +49,14 @@ bool fetch_option(struct fetch_opts *o, int c, const char *arg, struct error *er
 	long n;
 
 	switch (c) {
-	case OPT_PLATFORM:
-		if (!*arg || !strchr(arg, '/'))
+	case OPT_PLATFORM: {
+		struct platform pf = { 0 };
+		if (!platform_parse(arg, &pf))
 			error_set(err, WP_EUSAGE, "invalid --platform '%s': expected OS/ARCH[/VARIANT]", arg);
+		platform_release(&pf);
 		o->platform = arg;
 		return true;
+	}
 	case OPT_TIMEOUT:
 		if (!parse_duration(arg, &o->timeout))
 			error_set(err, WP_EUSAGE, "invalid --timeout '%s': expected a duration like 30s, 2m, 1h", arg);
@@ -155,6 +159,22 @@ static enum wp_err check_authfile(const char *path, const char *how, struct erro
 	return WP_OK;
 }
 
+/* A CA file must be a readable PEM bundle: a wrong path should not mean "no extra CA". */
+static enum wp_err check_ca_file(const char *path, struct error *err)
+{
+	size_t len = 0;
+	char *text = read_file_max(path, 64u << 20, &len);
+	bool pem = text && strstr(text, "-----BEGIN CERTIFICATE-----");
+
+	if (!text) {
+		error_set(err, WP_EUSAGE, "cannot read --ca-file %s: %s", path, strerror(errno));
+	} else if (!pem) {
+		error_set(err, WP_EUSAGE, "--ca-file %s holds no PEM certificate", path);
+	}
+	free(text);
+	return err->code;
+}
+
 enum wp_err fetch_opts_finish(struct fetch_opts *o, struct error *err)
 {
 	const char *e;
@@ -175,8 +195,8 @@ enum wp_err fetch_opts_finish(struct fetch_opts *o, struct error *err)
 			push(&o->insecure, &o->n_insecure, t);
 		free(copy);
 	}
-	if (o->ca_file && access(o->ca_file, R_OK) < 0)
-		return error_set(err, WP_EUSAGE, "cannot read --ca-file %s: %s", o->ca_file, strerror(errno));
+	if (o->ca_file && (rc = check_ca_file(o->ca_file, err)) != WP_OK)
+		return rc;
 	if (o->authfile && (rc = check_authfile(o->authfile, "--authfile", err)) != WP_OK)
 		return rc;
 	if (!o->authfile && (e = getenv("REGISTRY_AUTH_FILE")) && *e) {

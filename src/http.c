@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "source.h"
 
 #define MAX_REDIRECTS 10
 #define ERROR_BODY_MAX (64u << 10)
@@ -115,30 +116,6 @@ void http_response_release(struct http_response *r)
 	memset(r, 0, sizeof(*r));
 }
 
-char *http_redact_url(const char *url)
-{
-	struct strbuf sb;
-	const char *scheme_end = strstr(url, "://");
-	const char *p = scheme_end ? scheme_end + 3 : url;
-	const char *at, *slash, *q;
-
-	strbuf_init(&sb);
-	strbuf_add(&sb, url, (size_t)(p - url));
-	slash = p + strcspn(p, "/?#");
-	at = memchr(p, '@', (size_t)(slash - p));
-	if (at) {
-		strbuf_addstr(&sb, "<redacted>@");
-		p = at + 1;
-	}
-	q = strchr(p, '?');
-	if (q) {
-		strbuf_add(&sb, p, (size_t)(q - p));
-		strbuf_addstr(&sb, "?<redacted>");
-	} else {
-		strbuf_addstr(&sb, p);
-	}
-	return strbuf_detach(&sb);
-}
 
 static void set_str(char **dst, const char *v, size_t n)
 {
@@ -476,7 +453,7 @@ enum wp_err http_request(struct http *h, const struct http_request *req,
 		resp->attempts = attempt;
 
 		free(shown);
-		shown = http_redact_url(url);
+		shown = source_redact(url);
 		if (cc == CURLE_OK)
 			tracef("%s %s -> %ld (%.0f ms)", req->method ? req->method : "GET", shown,
 			       resp->status, (now_mono() - t0) * 1000);

@@ -73,5 +73,3 @@ void http_free(struct http *h);
 enum wp_err http_request(struct http *h, const struct http_request *req,
 			 struct http_response *resp, struct error *err);
 void http_response_release(struct http_response *resp);
-/* Returns the URL with its query string and userinfo redacted, for messages; caller frees. */
-char *http_redact_url(const char *url);

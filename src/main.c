@@ -3,6 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "digest.h"
@@ -33,15 +36,6 @@ static void usage(FILE *f)
 	      "  -V, --version        versions of wasmpull and its libraries\n", f);
 }
 
-static void version(void)
-{
-	printf("wasmpull %s\n", WASMPULL_VERSION);
-	printf("%s\n", http_backend_version());
-	printf("%s\n", digest_backend_version());
-	printf("%s\n", json_backend_version());
-	printf("%s\n", unbox_backend_version());
-}
-
 static const struct cmd *find_command(const char *name)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
@@ -63,6 +57,11 @@ int main(int argc, char **argv)
 	int c;
 
 	error_init(&err);
+	/* temp names and retry jitter must differ between processes, PID 1 included */
+	unsigned int seed;
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed))
+		seed = (unsigned int)getpid() ^ (unsigned int)time(NULL);
+	srandom(seed);
 	/* '+': stop at the command name; the command parses the rest. */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+:" GLOBAL_SHORTOPTS, main_options, NULL)) != -1) {
@@ -73,7 +72,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (g.version) {
-		version();
+		print_version();
 		return 0;
 	}
 	if (optind >= argc) {

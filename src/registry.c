@@ -343,8 +343,9 @@ static enum wp_err fetch_token(struct registry *reg, struct endpoint *ep,
 		basic = basic_header(ep);
 		origin[0] = basic;
 	}
-	/* the realm gets the credentials: they go to its host, whatever that is */
-	struct http_request req = { .url = url, .headers = origin, .follow = true, .max_body = 1 << 20 };
+	/* the realm gets the credentials, and only the realm: not where it redirects */
+	struct http_request req = { .url = url, .origin_headers = origin, .follow = true,
+				    .max_body = 1 << 20 };
 	if ((rc = http_request(ep->http, &req, &resp, err)) != WP_OK)
 		goto out;
 parse:
@@ -432,7 +433,7 @@ static enum wp_err ep_request(struct registry *reg, struct endpoint *ep, const c
 	const char *headers[2] = { acc, NULL };
 	enum wp_err rc = WP_OK;
 
-	for (int round = 0;; round++) {
+	for (bool answered = false;;) {
 		const char *origin[2] = { ep->authz, NULL };
 		struct error tmp;
 
@@ -458,7 +459,8 @@ static enum wp_err ep_request(struct registry *reg, struct endpoint *ep, const c
 			break;
 		}
 		ep->tls_fallback = false;
-		if (resp->status == 401 && round == 0) {
+		if (resp->status == 401 && !answered) {
+			answered = true;
 			if ((rc = authenticate(reg, ep, resp->www_authenticate, err)) != WP_OK)
 				break;
 			continue;
@@ -655,11 +657,19 @@ enum wp_err registry_fetch_blob(struct registry *reg, const struct descriptor *d
 	struct http_response resp = { 0 };
 	enum wp_err rc = WP_OK;
 
+	if (d->size > fetch_limit(f)) {
+		free(path);
+		return error_set(err, WP_EVERIFY, "layer %s is %llu bytes, over the size limit of %llu",
+				 d->digest, (unsigned long long)d->size,
+				 (unsigned long long)fetch_limit(f));
+	}
 	for (size_t i = reg->cur; i < reg->n_eps; i++) {
 		struct endpoint *ep = &reg->eps[i];
 		struct error tmp;
 
 		error_init(&tmp);
+		if (i > reg->cur) /* what a failed mirror sent is not the start of this */
+			fetch_sink(f).reset(f);
 		/* no Accept-Encoding: a compressing server would change the bytes */
 		rc = ep_request(reg, ep, path, NULL, NULL, fetch_sink(f), d->size ? d->size : 1, &resp, &tmp);
 		if (rc == WP_EVERIFY)

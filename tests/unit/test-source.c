@@ -2,7 +2,6 @@
 #include <stdlib.h>
 
 #include "check.h"
-#include "http.h"
 #include "source.h"
 
 static const struct {
@@ -35,6 +34,8 @@ static const struct {
 	{ "https://u@h:8443/p?q", "https://<redacted>@h:8443/p?<redacted>" },
 	{ "http://h/a@b", "http://h/a@b" }, /* an @ in the path is no userinfo */
 	{ "http://h", "http://h" },
+	{ "nginx@sha256:abc", "nginx@sha256:abc" }, /* a reference: untouched */
+	{ "./a@b?c", "./a@b?c" },
 };
 
 int main(void)
@@ -45,7 +46,7 @@ int main(void)
 			CHECK_STR(source_file_path(sources[i].in), sources[i].path);
 	}
 	for (size_t i = 0; i < sizeof(redactions) / sizeof(redactions[0]); i++) {
-		char *got = http_redact_url(redactions[i].in);
+		char *got = source_redact(redactions[i].in);
 		CHECK_STR(got, redactions[i].out);
 		free(got);
 	}

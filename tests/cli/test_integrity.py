@@ -1,0 +1,203 @@
+"""What a pull promises about the bytes and the secrets, whichever path it
+takes: --sha256 on cache hits, size limits on OCI layers, mirrors that fail
+mid-blob, credentials on redirects, URLs with tokens in every output, and
+cache entries that are not what they should be.
+Run: WASMPULL=build/wasmpull python3 tests/cli/test_integrity.py -v
+"""
+import base64
+import json
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import WasmpullCase, ok, redirect, reply, sha256_hex, wasm_module  # noqa: E402
+from fault_server import truncate  # noqa: E402
+from test_transport import cncf_manifest  # noqa: E402
+
+MOD = wasm_module(bytes(range(256)) * 256)  # ~64 KiB
+OTHER = "1" * 64
+MT = {"Content-Type": "application/vnd.oci.image.manifest.v1+json"}
+
+
+def registry(case, tags=("v1",), module=MOD):
+    """A fault server playing a registry that serves module under tags."""
+    reg = case.start_fault()
+    for tag in tags:
+        reg.set(f"/v2/w/m/manifests/{tag}", [ok(cncf_manifest(module), headers=MT)])
+    reg.set("/v2/w/m/blobs/sha256:" + sha256_hex(module), [ok(module)])
+    return reg, reg.url.split("//")[1]
+
+
+class Sha256OnHits(WasmpullCase):
+
+    def test_http_hit_with_another_sha256_is_not_used(self):
+        fs = self.start_fault({"/m.wasm": [ok(MOD)]})
+        self.assertExit(self.wp("pull", fs.url + "/m.wasm"), 0)
+        p = self.wp("pull", "--sha256", OTHER, fs.url + "/m.wasm")
+        self.assertFails(p, 5)
+        self.assertEqual(fs.count("/m.wasm"), 2)  # fetched again, and that did not match
+        n = self.wp("pull", "--policy", "never", "--sha256", OTHER, fs.url + "/m.wasm")
+        self.assertFails(n, 5)
+        self.assertIn("does not match", n.stderr)
+
+    def test_oci_hit_with_another_sha256_is_not_used(self):
+        reg, host = registry(self)
+        self.assertExit(self.wp("pull", "--plain-http", f"{host}/w/m:v1"), 0)
+        p = self.wp("pull", "--plain-http", "--sha256", OTHER, f"{host}/w/m:v1")
+        self.assertFails(p, 5)
+        q = self.wp("pull", "--plain-http", "--sha256", sha256_hex(MOD), f"{host}/w/m:v1")
+        self.assertExit(q, 0)
+
+
+class OciLayers(WasmpullCase):
+
+    def test_max_size_applies_to_oci_layers(self):
+        reg, host = registry(self)
+        p = self.wp("pull", "--plain-http", "--max-size", "1k", f"{host}/w/m:v1")
+        self.assertFails(p, 5)
+        self.assertEqual(reg.count("/v2/w/m/blobs/sha256:" + sha256_hex(MOD)), 0)
+        self.assertNothingStored()
+
+    def test_mirror_failing_mid_blob_falls_back_cleanly(self):
+        reg, host = registry(self)
+        mirror = self.start_fault()
+        mirror.set("/v2/w/m/manifests/v1", [ok(cncf_manifest(MOD), headers=MT)])
+        mirror.set("/v2/w/m/blobs/sha256:" + sha256_hex(MOD), [truncate(MOD, 40000)])
+        mhost = mirror.url.split("//")[1]
+        p = self.wp("pull", "--plain-http", "--json", "--mirror", f"{host}={mhost}",
+                    f"{host}/w/m:v1")
+        self.assertExit(p, 0)
+        self.assertEqual(json.loads(p.stdout)["digest"], "sha256:" + sha256_hex(MOD))
+        self.assertEqual(mirror.count("/v2/w/m/blobs/sha256:" + sha256_hex(MOD)), 1)
+
+    def test_another_tag_of_a_cached_artifact_downloads_no_blob(self):
+        reg, host = registry(self, tags=("a", "b"))
+        self.assertExit(self.wp("pull", "--plain-http", f"{host}/w/m:a"), 0)
+        p = self.wp("pull", "--plain-http", "--policy", "always", "--json", f"{host}/w/m:b")
+        self.assertExit(p, 0)
+        self.assertTrue(json.loads(p.stdout)["cached"])
+        self.assertEqual(reg.count("/v2/w/m/blobs/sha256:" + sha256_hex(MOD)), 1)
+
+    def test_insecure_fallback_still_authenticates(self):
+        reg, host = registry(self)
+        challenge = {"WWW-Authenticate": 'Basic realm="r"'}
+        reg.set("/v2/w/m/manifests/v1", [reply(401, b"", challenge),
+                                         ok(cncf_manifest(MOD), headers=MT)])
+        p = self.wp("pull", "-u", "bob", "--insecure-registry", host, f"{host}/w/m:v1",
+                    env={"WASMPULL_PASSWORD": "pw"})
+        self.assertExit(p, 0)
+
+
+class Secrets(WasmpullCase):
+
+    def test_token_realm_redirect_gets_no_credentials(self):
+        thief = self.start_fault(host="localhost")
+        thief.set("/steal", [ok(b'{"token":"t"}')])
+        reg, host = registry(self)
+        reg.set("/v2/w/m/manifests/v1", [
+            reply(401, b"", {"WWW-Authenticate": f'Bearer realm="{reg.url}/token",service="s"'}),
+            ok(cncf_manifest(MOD), headers=MT)])
+        reg.set("/token", [redirect(thief.url + "/steal")])
+        p = self.wp("pull", "--plain-http", "-u", "bob", f"{host}/w/m:v1",
+                    env={"WASMPULL_PASSWORD": "S3CRETPW"})
+        self.assertExit(p, 0)
+        self.assertTrue(reg.requests_for("/token")[0].headers.get("Authorization"))
+        for r in thief.requests:
+            self.assertIsNone(r.headers.get("Authorization"), r)
+
+    def test_url_secrets_never_printed(self):
+        fs = self.start_fault({"/m.wasm": [ok(MOD)]})
+        url = fs.url.replace("http://", "http://user:S3CRETPW@") + "/m.wasm?token=S3CRETTOK"
+        outputs = [self.wp("-v", "pull", "--json", url),
+                   self.wp("cache", "ls"), self.wp("cache", "ls", "--json"),
+                   self.wp("inspect", "--json", url),
+                   self.wp("-vv", "pull", "--policy", "always", url)]
+        fs.set("/m.wasm", [reply(500)])
+        outputs.append(self.wp("inspect", "--retries", "1", url))
+        outputs.append(self.wp("cache", "rm", url))
+        for p in outputs:
+            for secret in ("S3CRETPW", "S3CRETTOK"):
+                self.assertNotIn(secret, p.stdout + p.stderr, p.args)
+
+
+class OddCacheEntries(WasmpullCase):
+
+    def plant(self, make):
+        path = os.path.join(self.tmp, "m.wasm")
+        with open(path, "wb") as f:
+            f.write(MOD)
+        fs = self.start_fault({"/m.wasm": [ok(MOD)]})
+        self.assertExit(self.wp("pull", fs.url + "/m.wasm"), 0)
+        blob = os.path.join(self.cache, "blobs", "sha256", sha256_hex(MOD))
+        os.unlink(blob)
+        make(blob)
+        return fs, blob
+
+    def test_a_folder_where_a_module_was_is_fetched_again(self):
+        fs, blob = self.plant(lambda b: (os.mkdir(b), open(os.path.join(b, "x"), "w").close()))
+        p = self.wp("pull", "--json", fs.url + "/m.wasm")
+        self.assertExit(p, 0)
+        self.assertFalse(json.loads(p.stdout)["cached"])
+        with open(blob, "rb") as f:
+            self.assertEqual(f.read(), MOD)
+        g = self.wp("cache", "gc", "--json")
+        self.assertExit(g, 0)
+        self.assertEqual(os.listdir(os.path.join(self.cache, "tmp")), [])
+
+    def test_a_fifo_where_a_module_was_does_not_hang(self):
+        fs, blob = self.plant(os.mkfifo)
+        p = self.wp("pull", fs.url + "/m.wasm", timeout=20)
+        self.assertExit(p, 0)
+
+    def test_gc_removes_planted_folders(self):
+        fs, blob = self.plant(os.mkdir)
+        g = self.wp("cache", "gc", "--json")
+        self.assertExit(g, 0)
+        self.assertFalse(os.path.exists(blob))
+        self.assertEqual(os.listdir(os.path.join(self.cache, "tmp")), [])
+
+    def test_junk_in_locks_does_not_break_pulls(self):
+        fs = self.start_fault({"/m.wasm": [ok(MOD)]})
+        locks = os.path.join(self.cache, "locks")
+        os.makedirs(locks)
+        import hashlib
+        key = hashlib.sha256((fs.url + "/m.wasm").encode()).hexdigest()
+        os.mkdir(os.path.join(locks, key + ".lock"))
+        p = self.wp("pull", fs.url + "/m.wasm")
+        self.assertExit(p, 0)
+
+    def test_cross_source_hit_reports_this_source(self):
+        reg, host = registry(self)
+        self.assertExit(self.wp("pull", "--plain-http", f"{host}/w/m:v1"), 0)
+        fs = self.start_fault({"/m.wasm": [ok(MOD)]})
+        p = self.wp("pull", "--json", "--sha256", sha256_hex(MOD), fs.url + "/m.wasm")
+        self.assertExit(p, 0)
+        j = json.loads(p.stdout)
+        self.assertTrue(j["cached"])
+        self.assertEqual(j["format"], "http")
+        self.assertNotIn("reference", j)
+        self.assertNotIn("manifest_digest", j)
+        self.assertEqual(fs.count("/m.wasm"), 0)
+
+
+class Options(WasmpullCase):
+
+    def test_bad_ca_file_and_platform_are_usage_errors(self):
+        junk = os.path.join(self.tmp, "junk.pem")
+        with open(junk, "w") as f:
+            f.write("not a certificate\n")
+        for args in (("--ca-file", self.tmp), ("--ca-file", junk),
+                     ("--platform", "a/b/c/d"), ("--platform", "linux")):
+            with self.subTest(args=args):
+                self.assertFails(self.wp("pull", *args, "127.0.0.1:1/w/m:v1"), 2)
+
+    def test_version_after_the_command_names_the_libraries(self):
+        p = self.wp("pull", "--version")
+        self.assertExit(p, 0)
+        self.assertIn("libcurl", p.stdout)
+        self.assertIn("libarchive", p.stdout)
+
+
+if __name__ == "__main__":
+    unittest.main()
