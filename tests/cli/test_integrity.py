@@ -71,8 +71,20 @@ class OciLayers(WasmpullCase):
         self.assertEqual(json.loads(p.stdout)["digest"], "sha256:" + sha256_hex(MOD))
         self.assertEqual(mirror.count("/v2/w/m/blobs/sha256:" + sha256_hex(MOD)), 1)
 
-    def test_another_tag_of_a_cached_artifact_downloads_no_blob(self):
-        reg, host = registry(self, tags=("a", "b"))
+    def test_another_tag_of_a_cached_index_downloads_no_blob(self):
+        reg, host = registry(self, tags=())
+        man = cncf_manifest(MOD)
+        mdig = "sha256:" + sha256_hex(man)
+        index = json.dumps({"schemaVersion": 2,
+                            "mediaType": "application/vnd.oci.image.index.v1+json",
+                            "manifests": [{"mediaType": MT["Content-Type"], "digest": mdig,
+                                           "size": len(man),
+                                           "platform": {"os": "wasip1", "architecture": "wasm"}}]
+                            }).encode()
+        imt = {"Content-Type": "application/vnd.oci.image.index.v1+json"}
+        for tag in ("a", "b"):
+            reg.set(f"/v2/w/m/manifests/{tag}", [ok(index, headers=imt)])
+        reg.set(f"/v2/w/m/manifests/{mdig}", [ok(man, headers=MT)])
         self.assertExit(self.wp("pull", "--plain-http", f"{host}/w/m:a"), 0)
         p = self.wp("pull", "--plain-http", "--policy", "always", "--json", f"{host}/w/m:b")
         self.assertExit(p, 0)
