@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cleanup.h"
 #include "digest.h"
 #include "log.h"
 #include "parse.h"
@@ -523,6 +524,7 @@ again:
 		return error_set(err, WP_EFAIL, "cannot create a file in %s/tmp", c->root);
 	}
 	t->path = xasprintf("%s/tmp/%s", c->root, name);
+	cleanup_add(t->path);
 	return WP_OK;
 }
 
@@ -544,6 +546,7 @@ enum wp_err cache_tmp_publish(struct cache *c, struct cache_tmp *t, const char *
 
 		if (renameat2(c->tmpfd, name, c->blobfd, hex, RENAME_NOREPLACE) == 0) {
 			fsync(c->blobfd);
+			cleanup_remove(t->path);
 			free(t->path);
 			t->path = NULL; /* published: release closes, and removes nothing */
 			return WP_OK;
@@ -557,6 +560,7 @@ enum wp_err cache_tmp_publish(struct cache *c, struct cache_tmp *t, const char *
 			close(t->fd);
 			t->fd = fd;
 			unlinkat(c->tmpfd, name, 0);
+			cleanup_remove(t->path);
 			free(t->path);
 			t->path = NULL;
 			return WP_OK;
@@ -571,8 +575,10 @@ enum wp_err cache_tmp_publish(struct cache *c, struct cache_tmp *t, const char *
 
 void cache_tmp_release(struct cache_tmp *t)
 {
-	if (t->path)
+	if (t->path) {
 		unlink(t->path);
+		cleanup_remove(t->path);
+	}
 	if (t->fd >= 0)
 		close(t->fd);
 	free(t->path);

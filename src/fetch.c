@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cleanup.h"
 #include "digest.h"
 #include "unbox.h"
 #include "wasm.h"
@@ -282,6 +283,7 @@ enum wp_err copy_to_path(int fd, const char *path, struct error *err)
 		rc = error_set(err, WP_EFAIL, "cannot write %s: %s", path, strerror(errno));
 		goto out;
 	}
+	cleanup_add(tmp);
 	if ((rc = copy_fd(fd, out, path, err)) != WP_OK)
 		goto out;
 	if (fchmod(out, file_mode()) < 0 || fsync(out) < 0) {
@@ -293,10 +295,12 @@ enum wp_err copy_to_path(int fd, const char *path, struct error *err)
 		goto out;
 	}
 out:
-	if (out >= 0)
+	if (out >= 0) {
 		close(out);
-	if (rc != WP_OK && out >= 0)
-		unlink(tmp);
+		if (rc != WP_OK)
+			unlink(tmp);
+		cleanup_remove(tmp);
+	}
 	free(tmp);
 	free(dup);
 	return rc;

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cleanup.h"
 #include "cmd.h"
 #include "digest.h"
 #include "err.h"
@@ -102,6 +103,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	http_global_init();
+	cleanup_install();
 	global_apply(&g);
 	argc -= optind;
 	argv += optind;

@@ -70,6 +70,22 @@ class SharedCache(WasmpullCase):
         self.assertExit(g, 0)
         self.assertEqual(os.listdir(tmpdir), [])
 
+    def test_sigterm_mid_download_leaves_no_temp_file(self):
+        fs = self.start_fault({"/m.wasm": [stall(BIG, sent=4096, seconds=30)]})
+        out = os.path.join(self.tmp, "out")
+        os.mkdir(out)
+        p = self.wp_bg("pull", "-o", os.path.join(out, "m.wasm"), fs.url + "/m.wasm")
+        tmpdir = os.path.join(self.cache, "tmp")
+        deadline = time.time() + 10
+        while time.time() < deadline and not (os.path.isdir(tmpdir) and os.listdir(tmpdir)):
+            time.sleep(0.05)
+        self.assertTrue(os.listdir(tmpdir))
+        p.send_signal(signal.SIGTERM)
+        p.wait(timeout=10)
+        self.assertEqual(p.returncode, -signal.SIGTERM)
+        self.assertEqual(os.listdir(tmpdir), [])
+        self.assertEqual(os.listdir(out), [])
+
     def test_gc_keeps_a_module_an_output_copy_is_reading(self):
         path = os.path.join(self.tmp, "m.wasm")
         with open(path, "wb") as f:

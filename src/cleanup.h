@@ -1,0 +1,10 @@
+/* Temp files removed when the process is stopped by SIGINT, SIGTERM or SIGHUP
+ * (a pod deleted mid-pull): neither the cache nor the -o folder keeps debris. */
+#pragma once
+
+/* Installs the signal handlers; once, from main. */
+void cleanup_install(void);
+/* Adds a path to remove on such a signal (copied). */
+void cleanup_add(const char *path);
+/* Forgets a path: published, or removed already. */
+void cleanup_remove(const char *path);
