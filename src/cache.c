@@ -47,6 +47,20 @@ void cache_entry_release(struct cache_entry *e)
 	memset(e, 0, sizeof(*e));
 }
 
+void cache_entry_copy(struct cache_entry *d, const struct cache_entry *s)
+{
+	*d = *s;
+	d->source = xstrdup(s->source);
+	d->digest = xstrdup(s->digest);
+	d->raw_digest = xstrdup(s->raw_digest);
+	d->manifest_digest = xstrdup(s->manifest_digest);
+	d->reference = xstrdup(s->reference);
+	d->format = xstrdup(s->format);
+	d->platform = xstrdup(s->platform);
+	d->etag = xstrdup(s->etag);
+	d->last_modified = xstrdup(s->last_modified);
+}
+
 /* mkdir -p with 0700 for what we create; every component must be a real folder. */
 static int mkdirs(const char *path)
 {
@@ -248,17 +262,7 @@ static bool find_cb(const struct cache_entry *e, void *ud)
 	    (e->raw_digest && strcmp(e->raw_digest, d) == 0) ||
 	    (e->manifest_digest && strcmp(e->manifest_digest, d) == 0)) {
 		f->found = true;
-		f->out->source = xstrdup(e->source);
-		f->out->digest = xstrdup(e->digest);
-		f->out->size = e->size;
-		f->out->raw_digest = xstrdup(e->raw_digest);
-		f->out->manifest_digest = xstrdup(e->manifest_digest);
-		f->out->reference = xstrdup(e->reference);
-		f->out->format = xstrdup(e->format);
-		f->out->platform = xstrdup(e->platform);
-		f->out->created = e->created;
-		f->out->last_used = e->last_used;
-		f->out->checked = e->checked;
+		cache_entry_copy(f->out, e);
 		return false;
 	}
 	return true;

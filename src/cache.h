@@ -24,6 +24,8 @@ struct cache_entry {
 };
 
 void cache_entry_release(struct cache_entry *e);
+/* Makes d a deep copy of s (d is overwritten, not released). */
+void cache_entry_copy(struct cache_entry *d, const struct cache_entry *s);
 
 /* Opens (creating, 0700) the cache at root; refuses symlinked folders. */
 enum wp_err cache_open(const char *root, struct cache **c, struct error *err);

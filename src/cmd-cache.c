@@ -156,32 +156,9 @@ struct inventory {
 	size_t nstrays;
 };
 
-static bool is_hex64(const char *s)
-{
-	size_t n = 0;
-
-	for (; s[n]; n++)
-		if (!isxdigit((unsigned char)s[n]) || isupper((unsigned char)s[n]))
-			return false;
-	return n == 64;
-}
-
 static const char *hex_of(const char *digest)
 {
 	return digest && str_starts_with(digest, "sha256:") ? digest + 7 : digest;
-}
-
-static void entry_copy(struct cache_entry *d, const struct cache_entry *s)
-{
-	*d = *s;
-	d->source = xstrdup(s->source);
-	d->digest = xstrdup(s->digest);
-	d->raw_digest = xstrdup(s->raw_digest);
-	d->manifest_digest = xstrdup(s->manifest_digest);
-	d->reference = xstrdup(s->reference);
-	d->format = xstrdup(s->format);
-	d->etag = xstrdup(s->etag);
-	d->last_modified = xstrdup(s->last_modified);
 }
 
 static bool load_rec(const struct cache_entry *e, void *ud)
@@ -189,7 +166,7 @@ static bool load_rec(const struct cache_entry *e, void *ud)
 	struct inventory *inv = ud;
 
 	inv->recs = xrealloc(inv->recs, (inv->nrecs + 1) * sizeof(*inv->recs));
-	entry_copy(&inv->recs[inv->nrecs].e, e);
+	cache_entry_copy(&inv->recs[inv->nrecs].e, e);
 	inv->recs[inv->nrecs++].dropped = false;
 	return true;
 }
@@ -202,7 +179,7 @@ static bool load_blob(const char *name, uint64_t size, int64_t mtime, void *ud)
 	bool regular = lstat(path, &st) == 0 && S_ISREG(st.st_mode);
 
 	free(path);
-	if (regular && is_hex64(name)) {
+	if (regular && is_sha256_hex(name)) {
 		inv->mods = xrealloc(inv->mods, (inv->nmods + 1) * sizeof(*inv->mods));
 		struct module *m = &inv->mods[inv->nmods++];
 		memset(m, 0, sizeof(*m));
@@ -212,7 +189,7 @@ static bool load_blob(const char *name, uint64_t size, int64_t mtime, void *ud)
 	} else {
 		inv->strays = xrealloc(inv->strays, (inv->nstrays + 1) * sizeof(*inv->strays));
 		inv->strays[inv->nstrays].name = xstrdup(name);
-		inv->strays[inv->nstrays++].hex_name = is_hex64(name);
+		inv->strays[inv->nstrays++].hex_name = is_sha256_hex(name);
 	}
 	return true;
 }

@@ -36,6 +36,11 @@ struct xfer {
 	struct http_response *resp;
 	uint64_t *written;     /* bytes handed to the sink for this logical body */
 	uint64_t range_from;   /* Range we asked for, or UINT64_MAX */
+	uint64_t *total;       /* the whole body's length once known, else UINT64_MAX */
+	uint64_t content_length; /* of this response, or UINT64_MAX */
+	uint64_t cr_start, cr_total; /* its Content-Range, when has_cr */
+	bool has_cr;
+	bool bad_range;        /* a 206 that does not continue what we have */
 	bool first_chunk;
 	bool too_big;
 	bool sink_failed;
@@ -168,6 +173,8 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
 		free(x->location), x->location = NULL;
 		r->accept_ranges = false;
 		x->retry_after = -1;
+		x->has_cr = false;
+		x->content_length = UINT64_MAX;
 		return n;
 	}
 	colon = memchr(data, ':', n);
@@ -202,12 +209,19 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
 		free(tmp);
 	} else if (IS("ratelimit-remaining")) {
 		set_str(&x->ratelimit, v, vlen);
-	} else if (IS("content-length") && x->req->max_body && r->status / 100 == 2) {
+	} else if (IS("content-range")) {
+		unsigned long long a, b, t;
+		char *tmp = xstrndup(v, vlen);
+		x->has_cr = sscanf(tmp, "bytes %llu-%llu/%llu", &a, &b, &t) == 3;
+		x->cr_start = a, x->cr_total = t;
+		free(tmp);
+	} else if (IS("content-length") && r->status / 100 == 2) {
 		char *tmp = xstrndup(v, vlen);
 		unsigned long long cl = strtoull(tmp, NULL, 10);
 		free(tmp);
+		x->content_length = cl;
 		uint64_t base = r->status == 206 ? *x->written : 0;
-		if (base + cl > x->req->max_body) {
+		if (x->req->max_body && base + cl > x->req->max_body) {
 			x->too_big = true;
 			return 0; /* aborts the transfer */
 		}
@@ -239,10 +253,19 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
 	}
 	if (x->first_chunk) {
 		x->first_chunk = false;
-		bool continues = r->status == 206 && x->range_from == *x->written;
-		if (!continues && *x->written) {
-			req->sink.reset(req->sink.ctx);
-			*x->written = 0;
+		if (r->status == 206) {
+			/* only the rest of the same body continues it: same start, same total */
+			if (x->range_from != *x->written || !x->has_cr || x->cr_start != *x->written ||
+			    (*x->total != UINT64_MAX && x->cr_total != *x->total)) {
+				x->bad_range = true;
+				return 0;
+			}
+		} else {
+			if (*x->written) {
+				req->sink.reset(req->sink.ctx);
+				*x->written = 0;
+			}
+			*x->total = x->content_length;
 		}
 	}
 	if (req->max_body && *x->written + n > req->max_body) {
@@ -350,7 +373,7 @@ static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_
 }
 
 static struct curl_slist *build_headers(const struct http_request *req, const char *url,
-					uint64_t range_from)
+					uint64_t range_from, const char *validator)
 {
 	struct curl_slist *l = NULL;
 
@@ -364,6 +387,12 @@ static struct curl_slist *build_headers(const struct http_request *req, const ch
 		char buf[64];
 		snprintf(buf, sizeof(buf), "Range: bytes=%llu-", (unsigned long long)range_from);
 		l = curl_slist_append(l, buf);
+		if (validator) {
+			/* a body that changed meanwhile comes back whole (200), not spliced */
+			char *ir = xasprintf("If-Range: %s", validator);
+			l = curl_slist_append(l, ir);
+			free(ir);
+		}
 	}
 	/* curl adds "Expect: 100-continue" to POSTs; token servers don't need it */
 	l = curl_slist_append(l, "Expect:");
@@ -418,15 +447,16 @@ static void setup(struct http *h, const struct http_request *req, const char *ur
 enum wp_err http_request(struct http *h, const struct http_request *req,
 			 struct http_response *resp, struct error *err)
 {
-	char *url = xstrdup(req->url), *shown = NULL;
-	uint64_t written = 0;
+	char *url = xstrdup(req->url), *shown = NULL, *validator = NULL;
+	uint64_t written = 0, total = UINT64_MAX;
 	int attempt = 0, redirects = 0;
 	enum wp_err rc = WP_OK;
 	bool resume_ok = false;
 
 	memset(resp, 0, sizeof(*resp));
 	for (;;) {
-		struct xfer x = { .req = req, .resp = resp, .written = &written,
+		struct xfer x = { .req = req, .resp = resp, .written = &written, .total = &total,
+				  .content_length = UINT64_MAX,
 				  .range_from = UINT64_MAX, .first_chunk = true, .retry_after = -1,
 				  .progress = req->sink.write ? h->o.progress : NULL };
 		double remaining = 0, t0 = now_mono();
@@ -445,7 +475,7 @@ enum wp_err http_request(struct http *h, const struct http_request *req,
 		attempt++;
 		resp->status = 0;
 		strbuf_release(&resp->body);
-		hdrs = build_headers(req, url, x.range_from);
+		hdrs = build_headers(req, url, x.range_from, validator);
 		setup(h, req, url, hdrs, &x, remaining);
 		h->errbuf[0] = '\0';
 		cc = curl_easy_perform(h->curl);
@@ -475,6 +505,26 @@ enum wp_err http_request(struct http *h, const struct http_request *req,
 			free(x.location);
 			rc = error_set(err, WP_EFAIL, "cannot store the download");
 			goto out;
+		}
+		if (x.bad_range) {
+			/* start over from zero, and ask for no more ranges from this server */
+			free(x.location);
+			req->sink.reset(req->sink.ctx);
+			written = 0;
+			total = UINT64_MAX;
+			resume_ok = false;
+			if (attempt >= h->o.attempts) {
+				rc = error_set(err, WP_ENET, "the server resumed the download at the wrong place");
+				goto out;
+			}
+			notef("%s: HTTP 206 does not continue the download; starting again", shown);
+			continue;
+		}
+		if (resp->status == 200 && written && !validator) {
+			/* what identifies this body, for If-Range on a resume; weak ETags can't */
+			const char *v = resp->etag && !str_starts_with(resp->etag, "W/") ? resp->etag
+											   : resp->last_modified;
+			validator = xstrdup(v);
 		}
 		if (cc != CURLE_OK) {
 			free(x.location);
@@ -548,6 +598,7 @@ enum wp_err http_request(struct http *h, const struct http_request *req,
 	resp->effective_url = url;
 	url = NULL;
 out:
+	free(validator);
 	free(shown);
 	free(url);
 	return rc;

@@ -50,6 +50,35 @@ class Sha256OnHits(WasmpullCase):
         self.assertExit(q, 0)
 
 
+class Resume(WasmpullCase):
+
+    def pull_with(self, second):
+        n = len(MOD)
+        fs = self.start_fault({"/m.wasm": [
+            truncate(MOD, 2000, {"Accept-Ranges": "bytes", "ETag": '"v1"'}), second(n), ok(MOD)]})
+        p = self.wp("pull", "--json", fs.url + "/m.wasm")
+        self.assertExit(p, 0)
+        self.assertEqual(json.loads(p.stdout)["digest"], "sha256:" + sha256_hex(MOD))
+        return [r.headers for r in fs.requests_for("/m.wasm")]
+
+    def test_206_at_the_wrong_offset_starts_over(self):
+        h = self.pull_with(lambda n: reply(206, MOD[1000:],
+                                           {"Content-Range": f"bytes 1000-{n - 1}/{n}"}))
+        self.assertEqual(h[1].get("Range"), "bytes=2000-")
+        self.assertEqual(h[1].get("If-Range"), '"v1"')
+        self.assertIsNone(h[2].get("Range"))
+
+    def test_206_of_another_length_starts_over(self):
+        other = MOD + b"\0" * 10
+        h = self.pull_with(lambda n: reply(206, other[2000:],
+                                           {"Content-Range": f"bytes 2000-{n + 9}/{n + 10}"}))
+        self.assertEqual(len(h), 3)
+
+    def test_206_without_content_range_starts_over(self):
+        h = self.pull_with(lambda n: reply(206, MOD[2000:]))
+        self.assertEqual(len(h), 3)
+
+
 class OciLayers(WasmpullCase):
 
     def test_max_size_applies_to_oci_layers(self):
@@ -71,7 +100,7 @@ class OciLayers(WasmpullCase):
         self.assertEqual(json.loads(p.stdout)["digest"], "sha256:" + sha256_hex(MOD))
         self.assertEqual(mirror.count("/v2/w/m/blobs/sha256:" + sha256_hex(MOD)), 1)
 
-    def test_another_tag_of_a_cached_index_downloads_no_blob(self):
+    def test_another_tag_of_a_cached_index_downloads_no_blob(self, platform=None):
         reg, host = registry(self, tags=())
         man = cncf_manifest(MOD)
         mdig = "sha256:" + sha256_hex(man)
@@ -85,8 +114,9 @@ class OciLayers(WasmpullCase):
         for tag in ("a", "b"):
             reg.set(f"/v2/w/m/manifests/{tag}", [ok(index, headers=imt)])
         reg.set(f"/v2/w/m/manifests/{mdig}", [ok(man, headers=MT)])
-        self.assertExit(self.wp("pull", "--plain-http", f"{host}/w/m:a"), 0)
-        p = self.wp("pull", "--plain-http", "--policy", "always", "--json", f"{host}/w/m:b")
+        pf = ("--platform", platform) if platform else ()
+        self.assertExit(self.wp("pull", "--plain-http", *pf, f"{host}/w/m:a"), 0)
+        p = self.wp("pull", "--plain-http", *pf, "--policy", "always", "--json", f"{host}/w/m:b")
         self.assertExit(p, 0)
         self.assertTrue(json.loads(p.stdout)["cached"])
         self.assertEqual(reg.count("/v2/w/m/blobs/sha256:" + sha256_hex(MOD)), 1)
@@ -168,6 +198,13 @@ class OddCacheEntries(WasmpullCase):
         self.assertExit(g, 0)
         self.assertFalse(os.path.exists(blob))
         self.assertEqual(os.listdir(os.path.join(self.cache, "tmp")), [])
+
+    def test_cache_commands_after_a_platform_pull(self):
+        OciLayers.test_another_tag_of_a_cached_index_downloads_no_blob(self, "wasip1/wasm")
+        for args in (("cache", "ls"), ("cache", "ls", "--json"), ("cache", "verify"),
+                     ("cache", "gc", "--dry-run")):
+            with self.subTest(args=args):
+                self.assertExit(self.wp(*args), 0)
 
     def test_junk_in_locks_does_not_break_pulls(self):
         fs = self.start_fault({"/m.wasm": [ok(MOD)]})
