@@ -2,6 +2,7 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -452,6 +453,21 @@ out:
 	return rc;
 }
 
+/* -o must not land inside the cache: a module file there would turn writable. */
+static enum wp_err check_output(const struct pull *p, struct error *err)
+{
+	char *dup = xstrdup(p->output), *dir = realpath(dirname(dup), NULL);
+	const char *root = cache_root(p->cache);
+	size_t n = strlen(root);
+	enum wp_err rc = WP_OK;
+
+	if (dir && !strncmp(dir, root, n) && (dir[n] == '/' || dir[n] == '\0'))
+		rc = error_set(err, WP_EUSAGE, "-o %s is inside the cache %s", p->output, root);
+	free(dir);
+	free(dup);
+	return rc;
+}
+
 static void print_json(const struct pull *p, const char *path)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -558,6 +574,8 @@ done:
 		rc = copy_to_stdout(p->fd, err);
 		goto out;
 	}
+	if (p->output && (rc = check_output(p, err)) != WP_OK)
+		goto out;
 	if (p->output && (rc = copy_to_path(p->fd, p->output, err)) != WP_OK)
 		goto out;
 	if (p->json)

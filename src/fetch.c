@@ -274,35 +274,47 @@ static enum wp_err copy_fd(int in, int out, const char *what, struct error *err)
 
 enum wp_err copy_to_path(int fd, const char *path, struct error *err)
 {
-	char *dup = xstrdup(path), *dir = dirname(dup);
-	char *tmp = xasprintf("%s/.%s.wasmpull-XXXXXX", dir, strrchr(path, '/') ? strrchr(path, '/') + 1 : path);
+	char *real = NULL, *dup = NULL, *tmp = NULL;
 	enum wp_err rc = WP_OK;
-	int out = mkstemp(tmp);
+	struct stat st;
+	int out = -1;
 
-	if (out < 0) {
+	/* -o through a symlink replaces what it points at, and keeps the link */
+	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode) && (real = realpath(path, NULL)))
+		path = real;
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		if (S_ISDIR(st.st_mode)) {
+			rc = error_set(err, WP_EUSAGE, "-o %s is a folder; name the file to write", path);
+			goto out;
+		}
+		/* a device or a FIFO (-o /dev/null): written into, never replaced */
+		if ((out = open(path, O_WRONLY | O_CLOEXEC)) < 0) {
+			rc = error_set(err, WP_EFAIL, "cannot write %s: %s", path, strerror(errno));
+			goto out;
+		}
+		rc = copy_fd(fd, out, path, err);
+		goto out;
+	}
+	dup = xstrdup(path);
+	char *dir = dirname(dup);
+	tmp = xasprintf("%s/.%s.wasmpull-XXXXXX", dir, strrchr(path, '/') ? strrchr(path, '/') + 1 : path);
+	if ((out = mkstemp(tmp)) < 0) {
 		rc = error_set(err, WP_EFAIL, "cannot write %s: %s", path, strerror(errno));
 		goto out;
 	}
 	cleanup_add(tmp);
-	if ((rc = copy_fd(fd, out, path, err)) != WP_OK)
-		goto out;
-	if (fchmod(out, file_mode()) < 0 || fsync(out) < 0) {
+	if ((rc = copy_fd(fd, out, path, err)) == WP_OK &&
+	    (fchmod(out, file_mode()) < 0 || fsync(out) < 0 || rename(tmp, path) < 0))
 		rc = error_set(err, WP_EFAIL, "cannot write %s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (rename(tmp, path) < 0) {
-		rc = error_set(err, WP_EFAIL, "cannot write %s: %s", path, strerror(errno));
-		goto out;
-	}
+	if (rc != WP_OK)
+		unlink(tmp);
+	cleanup_remove(tmp);
 out:
-	if (out >= 0) {
-		close(out);
-		if (rc != WP_OK)
-			unlink(tmp);
-		cleanup_remove(tmp);
-	}
+	if (out >= 0 && close(out) < 0 && rc == WP_OK)
+		rc = error_set(err, WP_EFAIL, "cannot write %s: %s", path, strerror(errno));
 	free(tmp);
 	free(dup);
+	free(real);
 	return rc;
 }
 

@@ -230,6 +230,53 @@ class OddCacheEntries(WasmpullCase):
         self.assertEqual(fs.count("/m.wasm"), 0)
 
 
+class Output(WasmpullCase):
+
+    def setUp(self):
+        super().setUp()
+        self.src = os.path.join(self.tmp, "m.wasm")
+        with open(self.src, "wb") as f:
+            f.write(MOD)
+
+    def test_a_fifo_is_written_into_not_replaced(self):
+        import stat
+        import threading
+        fifo = os.path.join(self.tmp, "fifo")
+        os.mkfifo(fifo)
+        got = []
+
+        def drain():
+            with open(fifo, "rb") as f:
+                got.append(f.read())
+        t = threading.Thread(target=drain)
+        t.start()
+        p = self.wp("pull", "-o", fifo, self.src)
+        t.join(10)
+        self.assertExit(p, 0)
+        self.assertEqual(got, [MOD])
+        self.assertTrue(stat.S_ISFIFO(os.stat(fifo).st_mode))
+
+    def test_a_symlink_keeps_pointing_at_the_new_module(self):
+        target = os.path.join(self.tmp, "real.wasm")
+        with open(target, "wb") as f:
+            f.write(b"old")
+        link = os.path.join(self.tmp, "link.wasm")
+        os.symlink(target, link)
+        self.assertExit(self.wp("pull", "-o", link, self.src), 0)
+        self.assertTrue(os.path.islink(link))
+        with open(target, "rb") as f:
+            self.assertEqual(f.read(), MOD)
+
+    def test_inside_the_cache_or_a_folder_is_2(self):
+        p = self.wp("pull", self.src)
+        self.assertExit(p, 0)
+        blob = p.stdout.strip()
+        for target in (blob, os.path.join(self.cache, "x.wasm"), self.tmp):
+            with self.subTest(target=target):
+                self.assertFails(self.wp("pull", "-o", target, self.src), 2)
+        self.assertEqual(os.stat(blob).st_mode & 0o222, 0)
+
+
 class Options(WasmpullCase):
 
     def test_bad_ca_file_and_platform_are_usage_errors(self):
