@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "authparse.h"
@@ -155,26 +156,36 @@ void registry_free(struct registry *reg)
 	free(reg);
 }
 
-/* Runs docker-credential-NAME get with the server on stdin; true with cred filled. */
+/* Runs docker-credential-NAME get with the server on stdin; true with cred
+ * filled. Its stderr is dropped (it may hold secrets), and it gets no more
+ * time than the pull has left. */
 static bool run_helper(const char *name, const char *server, double deadline,
 		       struct auth_cred *cred)
 {
 	char *prog = xasprintf("docker-credential-%s", name);
 	char *argv[] = { prog, "get", NULL };
-	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, status = 0;
+	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, status = 0, rc;
 	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
 	struct strbuf sb;
 	pid_t pid = -1;
-	bool ok = false;
+	bool ok = false, exited = false;
 
 	strbuf_init(&sb);
+	if (deadline <= 0)
+		deadline = now_mono() + 30;
 	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0)
 		goto out;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, in[0], STDIN_FILENO);
 	posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
-	int rc = posix_spawnp(&pid, prog, &fa, NULL, argv, environ);
+	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+	posix_spawnattr_init(&attr);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP); /* its children die with it */
+	posix_spawnattr_setpgroup(&attr, 0);
+	rc = posix_spawnp(&pid, prog, &fa, &attr, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
 	close(in[0]), in[0] = -1;
 	close(out[1]), out[1] = -1;
 	if (rc != 0) {
@@ -188,7 +199,7 @@ static bool run_helper(const char *name, const char *server, double deadline,
 	close(in[1]), in[1] = -1;
 	for (;;) {
 		struct pollfd p = { out[0], POLLIN, 0 };
-		double left = deadline > 0 ? deadline - now_mono() : 30;
+		double left = deadline - now_mono();
 		char buf[4096];
 		ssize_t n;
 
@@ -209,10 +220,22 @@ out:
 	if (out[1] >= 0)
 		close(out[1]);
 	if (pid > 0) {
-		kill(pid, SIGTERM);
-		waitpid(pid, &status, 0);
-		if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && sb.len)
+		while (!exited && now_mono() < deadline) {
+			pid_t w = waitpid(pid, &status, WNOHANG);
+			if (w == pid || (w < 0 && errno != EINTR)) {
+				exited = w == pid;
+				break;
+			}
+			struct timespec ts = { 0, 20 * 1000000L };
+			nanosleep(&ts, NULL);
+		}
+		if (!exited) {
+			notef("%s did not answer in time", prog);
+			kill(-pid, SIGKILL);
+			waitpid(pid, &status, 0);
+		} else if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && sb.len) {
 			ok = auth_parse_helper_reply(sb.buf, sb.len, cred);
+		}
 	}
 	if (sb.buf)
 		explicit_bzero(sb.buf, sb.len);
@@ -391,6 +414,12 @@ static enum wp_err authenticate(struct registry *reg, struct endpoint *ep, const
 
 	if (!header || !auth_parse_challenge(header, &ch))
 		return error_set(err, WP_EAUTH, "HTTP 401 without a usable challenge");
+	load_creds(reg, ep);
+	/* a credential helper may have used up the time */
+	if (reg->deadline > 0 && now_mono() >= reg->deadline) {
+		auth_challenge_release(&ch);
+		return error_set(err, WP_ENET, "timed out looking up credentials for %s", ep->host);
+	}
 	if (ch.scheme == AUTH_BEARER) {
 		rc = fetch_token(reg, ep, &ch, err);
 	} else {

@@ -163,6 +163,43 @@ class Secrets(WasmpullCase):
                 self.assertNotIn(secret, p.stdout + p.stderr, p.args)
 
 
+class CredentialHelpers(WasmpullCase):
+
+    def helper(self, body):
+        bindir = os.path.join(self.tmp, "bin")
+        os.makedirs(bindir, exist_ok=True)
+        path = os.path.join(bindir, "docker-credential-odd")
+        with open(path, "w") as f:
+            f.write("#!/bin/sh\n" + body)
+        os.chmod(path, 0o755)
+        return {"PATH": bindir + os.pathsep + self.env["PATH"]}
+
+    def basic_registry(self):
+        reg, host = registry(self)
+        reg.set("/v2/w/m/manifests/v1", [reply(401, b"", {"WWW-Authenticate": 'Basic realm="r"'})])
+        auth = os.path.join(self.tmp, "auth.json")
+        with open(auth, "w") as f:
+            json.dump({"credHelpers": {host: "odd"}}, f)
+        return host, auth
+
+    def test_a_hanging_helper_is_bounded_by_the_timeout(self):
+        import time
+        host, auth = self.basic_registry()
+        env = self.helper("sleep 60\n")
+        t0 = time.time()
+        p = self.wp("pull", "--plain-http", "--timeout", "2s", "--authfile", auth,
+                    f"{host}/w/m:v1", env=env)
+        self.assertLess(time.time() - t0, 15)
+        self.assertFails(p, 6)
+
+    def test_a_helper_complaining_on_stderr_is_not_echoed(self):
+        host, auth = self.basic_registry()
+        env = self.helper("echo 'token HELPERSECRET expired' >&2\necho line2 >&2\nexit 1\n")
+        p = self.wp("pull", "--plain-http", "--authfile", auth, f"{host}/w/m:v1", env=env)
+        self.assertFails(p, 4)
+        self.assertNotIn("HELPERSECRET", p.stderr)
+
+
 class OddCacheEntries(WasmpullCase):
 
     def plant(self, make):
