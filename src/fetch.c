@@ -173,35 +173,20 @@ enum wp_err fetch_finish(struct fetch *f, const struct fetch_expect *exp, struct
 	return cache_tmp_publish(f->cache, module, res->hex, err);
 }
 
-/* Authorization, Cookie and Proxy-Authorization stay on the origin host. */
-static bool secret_header(const char *h)
-{
-	return str_istarts_with(h, "authorization:") || str_istarts_with(h, "cookie:") ||
-	       str_istarts_with(h, "proxy-authorization:");
-}
-
 enum wp_err fetch_url(struct http *h, const char *url, char *const *headers, size_t n_headers,
 		      const char *const *extra, uint64_t max_size, struct fetch *f,
 		      struct http_response *resp, struct error *err)
 {
-	size_t n_extra = 0, nh = 0, no = 0;
 	enum wp_err rc;
 
-	while (extra && extra[n_extra])
-		n_extra++;
-	const char **hdrs = xcalloc(n_headers + n_extra + 1, sizeof(*hdrs));
+	/* Any -H header may be a credential (PRIVATE-TOKEN, X-Api-Key…): none
+	 * follows a redirect to another host, where signed URLs need none. */
 	const char **origin = xcalloc(n_headers + 1, sizeof(*origin));
-	for (size_t i = 0; i < n_headers; i++) {
-		if (secret_header(headers[i]))
-			origin[no++] = headers[i];
-		else
-			hdrs[nh++] = headers[i];
-	}
-	for (size_t i = 0; i < n_extra; i++)
-		hdrs[nh++] = extra[i];
+	for (size_t i = 0; i < n_headers; i++)
+		origin[i] = headers[i];
 	struct http_request req = {
 		.url = url,
-		.headers = hdrs,
+		.headers = extra,
 		.origin_headers = origin,
 		.follow = true,
 		.resume = true,
@@ -230,7 +215,6 @@ enum wp_err fetch_url(struct http *h, const char *url, char *const *headers, siz
 			       resp->status);
 	}
 out:
-	free(hdrs);
 	free(origin);
 	return rc;
 }

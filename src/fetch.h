@@ -42,9 +42,9 @@ enum wp_err fetch_finish(struct fetch *f, const struct fetch_expect *exp, struct
 void fetch_free(struct fetch *f);
 
 /*
- * GETs url into f, following redirects and resuming. headers are "Name: value";
- * Authorization, Cookie and Proxy-Authorization go to the URL's own host only;
- * extra (NULL-terminated, may be NULL) go everywhere. A 200/206 or 304 answer
+ * GETs url into f, following redirects and resuming. headers ("Name: value",
+ * from -H) go to the URL's own host only; extra (NULL-terminated, may be
+ * NULL) go everywhere. A 200/206 or 304 answer
  * is WP_OK (resp->status tells); 404/410 is WP_ENOTFOUND, 401/403 WP_EAUTH,
  * anything else a failure.
  */

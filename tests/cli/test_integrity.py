@@ -148,6 +148,17 @@ class Secrets(WasmpullCase):
         for r in thief.requests:
             self.assertIsNone(r.headers.get("Authorization"), r)
 
+    def test_no_header_follows_a_redirect_to_another_host(self):
+        other = self.start_fault({"/m.wasm": [ok(MOD)]}, host="localhost")
+        first = self.start_fault({"/m.wasm": [redirect(other.url + "/m.wasm")]})
+        p = self.wp("pull", "-H", "PRIVATE-TOKEN: SECRETB", "-H", "X-Api-Key: SECRETD",
+                    first.url + "/m.wasm")
+        self.assertExit(p, 0)
+        self.assertEqual(first.requests[0].headers.get("PRIVATE-TOKEN"), "SECRETB")
+        for r in other.requests:
+            self.assertIsNone(r.headers.get("PRIVATE-TOKEN"))
+            self.assertIsNone(r.headers.get("X-Api-Key"))
+
     def test_url_secrets_never_printed(self):
         fs = self.start_fault({"/m.wasm": [ok(MOD)]})
         url = fs.url.replace("http://", "http://user:S3CRETPW@") + "/m.wasm?token=S3CRETTOK"
