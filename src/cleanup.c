@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -13,6 +14,7 @@
 #define MAX_PATHS 8
 
 static char *paths[MAX_PATHS];
+static char *trees[MAX_PATHS]; /* folders, removed whole */
 static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
 
 static void on_signal(int sig)
@@ -20,6 +22,19 @@ static void on_signal(int sig)
 	for (int i = 0; i < MAX_PATHS; i++)
 		if (paths[i])
 			unlink(paths[i]);
+	/* fork, execve and waitpid are async-signal-safe; a tree walk is not */
+	for (int i = 0; i < MAX_PATHS; i++) {
+		if (!trees[i])
+			continue;
+		pid_t pid = fork();
+		if (pid == 0) {
+			char *const argv[] = { "rm", "-rf", "--", trees[i], NULL };
+			execve("/bin/rm", argv, (char *[]){ NULL });
+			_exit(127);
+		}
+		if (pid > 0)
+			waitpid(pid, NULL, 0);
+	}
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
@@ -47,29 +62,41 @@ static void block(sigset_t *old)
 	sigprocmask(SIG_BLOCK, &set, old);
 }
 
-void cleanup_add(const char *path)
+static void set(char **list, const char *path, bool add)
 {
 	sigset_t old;
 
 	block(&old);
-	for (int i = 0; i < MAX_PATHS; i++)
-		if (!paths[i]) {
-			paths[i] = xstrdup(path);
+	for (int i = 0; i < MAX_PATHS; i++) {
+		if (add && !list[i]) {
+			list[i] = xstrdup(path);
 			break;
 		}
+		if (!add && list[i] && !strcmp(list[i], path)) {
+			free(list[i]);
+			list[i] = NULL;
+			break;
+		}
+	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+void cleanup_add(const char *path)
+{
+	set(paths, path, true);
 }
 
 void cleanup_remove(const char *path)
 {
-	sigset_t old;
+	set(paths, path, false);
+}
 
-	block(&old);
-	for (int i = 0; i < MAX_PATHS; i++)
-		if (paths[i] && !strcmp(paths[i], path)) {
-			free(paths[i]);
-			paths[i] = NULL;
-			break;
-		}
-	sigprocmask(SIG_SETMASK, &old, NULL);
+void cleanup_add_tree(const char *path)
+{
+	set(trees, path, true);
+}
+
+void cleanup_remove_tree(const char *path)
+{
+	set(trees, path, false);
 }

@@ -8,3 +8,6 @@ void cleanup_install(void);
 void cleanup_add(const char *path);
 /* Forgets a path: published, or removed already. */
 void cleanup_remove(const char *path);
+/* A folder of our own to remove whole on such a signal (inspect's scratch cache). */
+void cleanup_add_tree(const char *path);
+void cleanup_remove_tree(const char *path);

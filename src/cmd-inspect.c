@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cache.h"
+#include "cleanup.h"
 #include "cmd.h"
 #include "fetch.h"
 #include "http.h"
@@ -105,6 +106,8 @@ static void tmp_cache_remove(struct inspect *in)
 	in->tmp = NULL;
 	if (in->tmp_dir && nftw(in->tmp_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) < 0)
 		warnf("cannot remove %s: %s", in->tmp_dir, strerror(errno));
+	if (in->tmp_dir)
+		cleanup_remove_tree(in->tmp_dir);
 	free(in->tmp_dir);
 	in->tmp_dir = NULL;
 }
@@ -125,6 +128,7 @@ static enum wp_err tmp_cache(struct inspect *in, struct error *err)
 		return error_set(err, WP_EFAIL, "cannot create a temporary folder in %s: %s", base,
 				 strerror(errno));
 	}
+	cleanup_add_tree(in->tmp_dir);
 	return cache_open(in->tmp_dir, &in->tmp, err);
 }
 

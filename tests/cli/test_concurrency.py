@@ -86,6 +86,20 @@ class SharedCache(WasmpullCase):
         self.assertEqual(os.listdir(tmpdir), [])
         self.assertEqual(os.listdir(out), [])
 
+    def test_sigterm_mid_inspect_leaves_no_scratch_folder(self):
+        fs = self.start_fault({"/m.wasm": [stall(BIG, sent=4096, seconds=30)]})
+        scratch = os.path.join(self.tmp, "scratch")
+        os.mkdir(scratch)
+        p = self.wp_bg("inspect", fs.url + "/m.wasm", env={"TMPDIR": scratch})
+        deadline = time.time() + 10
+        while time.time() < deadline and fs.count("/m.wasm") == 0:
+            time.sleep(0.05)
+        time.sleep(0.3)
+        self.assertTrue(os.listdir(scratch))
+        p.send_signal(signal.SIGTERM)
+        p.wait(timeout=10)
+        self.assertEqual(os.listdir(scratch), [])
+
     def test_gc_keeps_a_module_an_output_copy_is_reading(self):
         path = os.path.join(self.tmp, "m.wasm")
         with open(path, "wb") as f:
