@@ -534,13 +534,27 @@ struct gc_opts {
 	bool has_max, dry_run, json;
 };
 
+/* "0", "0s", "0h"…: for gc, "everything not in use" is a sensible age. */
+static bool zero_duration(const char *s)
+{
+	static const char *const units[] = { "", "ms", "s", "m", "h", "d" };
+	size_t n = strspn(s, "0");
+
+	for (size_t i = 0; n && i < ARRAY_SIZE(units); i++)
+		if (!strcmp(s + n, units[i]))
+			return true;
+	return false;
+}
+
 static bool gc_opt(int c, const char *arg, void *ud, struct error *err)
 {
 	struct gc_opts *o = ud;
 
 	switch (c) {
 	case OPT_OLDER_THAN:
-		if (!parse_duration(arg, &o->older_than))
+		if (zero_duration(arg))
+			o->older_than = 0;
+		else if (!parse_duration(arg, &o->older_than))
 			error_set(err, WP_EUSAGE, "invalid --older-than '%s': expected a duration like 12h or 7d",
 				  arg);
 		return !err->code;
@@ -611,7 +625,7 @@ static enum wp_err gc_run(int argc, char **argv, struct global *g, struct error 
 
 			if (m->gone)
 				continue;
-			if (pass == 0 && m->nrefs && m->last_used >= cutoff)
+			if (pass == 0 && m->nrefs && m->last_used > cutoff)
 				continue;
 			if (pass == 1 && (!o.has_max || total <= o.max_size))
 				break;

@@ -730,6 +730,10 @@ static enum wp_err run(struct inspect *in, struct global *g, struct error *err)
 	const char *format = kind == SOURCE_HTTP ? "http" : "file";
 	enum wp_err rc;
 
+	if (kind == SOURCE_HTTP && !http_url_valid(in->source)) {
+		rc = error_set(err, WP_EUSAGE, "invalid URL \"%s\"", in->shown);
+		goto out;
+	}
 	if (in->raw && kind != SOURCE_OCI) {
 		rc = error_set(err, WP_EUSAGE, "--raw prints a registry manifest; it needs an OCI reference");
 		goto out;

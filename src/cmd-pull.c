@@ -511,6 +511,8 @@ static enum wp_err run(struct pull *p, struct global *g, struct error *err)
 			p->policy = !r.digest && (r.tag_defaulted || !strcmp(r.tag, "latest"))
 					    ? POLICY_ALWAYS : POLICY_IF_NOT_PRESENT;
 	} else {
+		if (kind == SOURCE_HTTP && !http_url_valid(p->source))
+			return error_set(err, WP_EUSAGE, "invalid URL \"%s\"", p->shown);
 		char *abs = kind == SOURCE_FILE ? realpath(source_file_path(p->source), NULL) : NULL;
 		/* a file is known by its absolute path, however it was named */
 		key = kind == SOURCE_FILE ? xasprintf("file://%s", abs ? abs : source_file_path(p->source))

@@ -92,6 +92,8 @@ enum wp_err cmd_getopt(int argc, char **argv, const char *shortopts, const struc
 		break;
 	}
 	free(spec);
+	if (!err->code && g->cache_dir && !g->cache_dir[0])
+		error_set(err, WP_EUSAGE, "--cache-dir needs a folder");
 	if (err->code)
 		return err->code;
 	*done = global_done(g, cmd);

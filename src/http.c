@@ -47,7 +47,7 @@ struct xfer {
 	double retry_after;
 	void (*progress)(uint64_t now, uint64_t total);
 	char *location;
-	char *ratelimit;
+	char *ratelimit, *ratelimit_limit; /* Docker Hub's headers, shown with -v */
 };
 
 void http_global_init(void)
@@ -63,6 +63,18 @@ void http_global_cleanup(void)
 const char *http_backend_version(void)
 {
 	return curl_version();
+}
+
+bool http_url_valid(const char *url)
+{
+	CURLU *u = curl_url();
+	char *host = NULL;
+	bool ok = curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+		  curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && host && *host;
+
+	curl_free(host);
+	curl_url_cleanup(u);
+	return ok;
 }
 
 struct http *http_new(const struct http_opts *opts)
@@ -209,6 +221,8 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
 		free(tmp);
 	} else if (IS("ratelimit-remaining")) {
 		set_str(&x->ratelimit, v, vlen);
+	} else if (IS("ratelimit-limit")) {
+		set_str(&x->ratelimit_limit, v, vlen);
 	} else if (IS("content-range")) {
 		unsigned long long a, b, t;
 		char *tmp = xstrndup(v, vlen);
@@ -490,10 +504,11 @@ enum wp_err http_request(struct http *h, const struct http_request *req,
 		else
 			tracef("%s %s -> %s (%.0f ms)", req->method ? req->method : "GET", shown,
 			       h->errbuf[0] ? h->errbuf : curl_easy_strerror(cc), (now_mono() - t0) * 1000);
-		if (x.ratelimit) {
-			notef("%s: rate limit remaining %s", shown, x.ratelimit);
-			free(x.ratelimit);
-		}
+		if (x.ratelimit || x.ratelimit_limit)
+			notef("%s: rate limit: %s remaining of %s", shown, x.ratelimit ? x.ratelimit : "?",
+			      x.ratelimit_limit ? x.ratelimit_limit : "?");
+		free(x.ratelimit);
+		free(x.ratelimit_limit);
 
 		if (x.too_big) {
 			free(x.location);

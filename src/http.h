@@ -59,6 +59,9 @@ void http_global_cleanup(void);
 /* Borrowed: "libcurl/7.88.1 OpenSSL/3.0.x ..." */
 const char *http_backend_version(void);
 
+/* Whether url is a well-formed http(s) URL. */
+bool http_url_valid(const char *url);
+
 /* Returns a session the caller frees with http_free; opts is copied. */
 struct http *http_new(const struct http_opts *opts);
 void http_free(struct http *h);

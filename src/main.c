@@ -72,6 +72,10 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (g.cache_dir && !g.cache_dir[0]) {
+		errorf("--cache-dir needs a folder");
+		return 2;
+	}
 	if (g.version) {
 		print_version();
 		return 0;

@@ -173,6 +173,23 @@ static enum wp_err parse_descriptors(const cJSON *arr, const char *what, bool pl
 	return rc;
 }
 
+/* A key twice in one object: JSON parsers disagree on which one wins (cJSON
+ * the first, Go the last), so the registry and we could read two manifests. */
+static bool has_duplicate_keys(const cJSON *j, int depth)
+{
+	if (depth > 64)
+		return true;
+	for (const cJSON *a = j ? j->child : NULL; a; a = a->next) {
+		if (cJSON_IsObject(j))
+			for (const cJSON *b = a->next; b; b = b->next)
+				if (a->string && b->string && !strcmp(a->string, b->string))
+					return true;
+		if ((cJSON_IsObject(a) || cJSON_IsArray(a)) && has_duplicate_keys(a, depth + 1))
+			return true;
+	}
+	return false;
+}
+
 enum wp_err manifest_parse(const char *body, size_t len, const char *content_type,
 			   struct manifest *m, struct error *err)
 {
@@ -185,9 +202,16 @@ enum wp_err manifest_parse(const char *body, size_t len, const char *content_typ
 		rc = error_set(err, WP_EVERIFY, "manifest is larger than 4 MiB");
 		goto out;
 	}
-	root = cJSON_ParseWithLength(body, len);
-	if (!root) {
+	const char *end = NULL;
+	root = cJSON_ParseWithLengthOpts(body, len, &end, false);
+	while (root && end < body + len && strchr(" \t\r\n", *end) && *end)
+		end++;
+	if (!root || end != body + len) {
 		rc = error_set(err, WP_EVERIFY, "manifest is not valid JSON");
+		goto out;
+	}
+	if (has_duplicate_keys(root, 0)) {
+		rc = error_set(err, WP_EVERIFY, "manifest has a key twice in one object");
 		goto out;
 	}
 	if (!cJSON_IsObject(root)) {

@@ -336,6 +336,29 @@ class Options(WasmpullCase):
             with self.subTest(args=args):
                 self.assertFails(self.wp("pull", *args, "127.0.0.1:1/w/m:v1"), 2)
 
+    def test_malformed_urls_and_empty_cache_dir_are_2(self):
+        for args in (("pull", "http://"), ("pull", "http://127.0.0.1:99999/x.wasm"),
+                     ("inspect", "https://[::1/x"), ("--cache-dir=", "pull", "./x.wasm"),
+                     ("pull", "--cache-dir=", "./x.wasm")):
+            with self.subTest(args=args):
+                self.assertFails(self.wp(*args, cache=False), 2)
+
+    def test_gc_older_than_zero_collects_what_no_one_uses(self):
+        src = os.path.join(self.tmp, "m.wasm")
+        with open(src, "wb") as f:
+            f.write(MOD)
+        self.assertExit(self.wp("pull", src), 0)
+        g = self.wp("cache", "gc", "--older-than", "0", "--json")
+        self.assertExit(g, 0)
+        self.assertEqual(len(json.loads(g.stdout)["removed"]), 1)
+
+    def test_rate_limit_headers_shown_with_v(self):
+        fs = self.start_fault({"/m.wasm": [ok(MOD, headers={"ratelimit-limit": "100;w=21600",
+                                                             "ratelimit-remaining": "76;w=21600"})]})
+        p = self.wp("-v", "pull", fs.url + "/m.wasm")
+        self.assertExit(p, 0)
+        self.assertIn("76;w=21600 remaining of 100;w=21600", p.stderr)
+
     def test_version_after_the_command_names_the_libraries(self):
         p = self.wp("pull", "--version")
         self.assertExit(p, 0)

@@ -100,6 +100,16 @@ static const struct {
 	  "manifest is not valid JSON" },
 	{ "truncated", "{\"schemaVersion\":2,", NULL, WP_EVERIFY, WP_OK, FMT_UNKNOWN, 0, LAYER_RAW,
 	  "manifest is not valid JSON" },
+	{ "trailing garbage", OCI(CNCF_CFG, WASM_LAYER(DB)) "garbage", NULL, WP_EVERIFY, WP_OK,
+	  FMT_UNKNOWN, 0, LAYER_RAW, "manifest is not valid JSON" },
+	{ "trailing whitespace", OCI(CNCF_CFG, WASM_LAYER(DB)) " \n", NULL, WP_OK, WP_OK, FMT_CNCF, 0,
+	  LAYER_RAW, NULL },
+	{ "a key twice", "{\"schemaVersion\":2,\"mediaType\":\"" MT_OCI_MANIFEST "\",\"config\":"
+	  CNCF_CFG ",\"layers\":[" WASM_LAYER(DB) "],\"layers\":[]}", NULL, WP_EVERIFY, WP_OK,
+	  FMT_UNKNOWN, 0, LAYER_RAW, "key twice" },
+	{ "a key twice, nested", OCI(CNCF_CFG, "{\"mediaType\":\"application/wasm\",\"digest\":\"" DB
+	  "\",\"size\":77,\"size\":5}"), NULL, WP_EVERIFY, WP_OK, FMT_UNKNOWN, 0, LAYER_RAW,
+	  "key twice" },
 	{ "array", "[]", NULL, WP_EVERIFY, WP_OK, FMT_UNKNOWN, 0, LAYER_RAW, "not a JSON object" },
 	{ "schema 1", "{\"schemaVersion\":1,\"name\":\"x\"}", NULL, WP_EVERIFY, WP_OK, FMT_UNKNOWN, 0,
 	  LAYER_RAW, "schemaVersion 1" },
