@@ -119,6 +119,24 @@ enum wp_err fetch_write(struct fetch *f, const void *data, size_t len, struct er
 	return WP_OK;
 }
 
+/* Walks the module's section framing on disk: a file cut short or spliced
+ * from two versions rarely ends exactly on a section boundary. */
+static enum wp_err check_framing(int fd, uint64_t size, struct error *err)
+{
+	unsigned char h[6];
+	uint64_t off = 8, len;
+
+	while (off < size) {
+		ssize_t n = pread(fd, h, sizeof(h), (off_t)off);
+		int hl = n > 0 ? wasm_section_header(h, (size_t)n, &len) : -1;
+		if (hl < 0 || len > size - off - (uint64_t)hl)
+			return error_set(err, WP_EVERIFY, "not a complete Wasm module (section at byte %llu %s)",
+					 (unsigned long long)off, hl < 0 ? "is malformed" : "runs past the end");
+		off += (uint64_t)hl + len;
+	}
+	return WP_OK;
+}
+
 enum wp_err fetch_finish(struct fetch *f, const struct fetch_expect *exp, struct fetch_result *res,
 			 struct error *err)
 {
@@ -166,6 +184,8 @@ enum wp_err fetch_finish(struct fetch *f, const struct fetch_expect *exp, struct
 		}
 	}
 	res->unboxed = unboxed;
+	if ((rc = check_framing(module->fd, res->size, err)) != WP_OK)
+		return rc;
 	if (exp->want_hex && strcmp(exp->want_hex, res->hex) != 0 &&
 	    strcmp(exp->want_hex, res->raw_hex) != 0)
 		return error_set(err, WP_EVERIFY, "sha256 mismatch: expected sha256:%s, got sha256:%s",

@@ -68,6 +68,17 @@ static bool read_uleb(struct reader *r, unsigned bits, uint64_t *v)
 	return true;
 }
 
+int wasm_section_header(const unsigned char *p, size_t n, uint64_t *size)
+{
+	struct reader r = { .p = p + 1, .end = p + n };
+	uint64_t v;
+
+	if (n < 2 || !read_uleb(&r, 32, &v))
+		return -1;
+	*size = v;
+	return (int)(r.p - p);
+}
+
 static bool read_u32(struct reader *r, uint32_t *v)
 {
 	uint64_t x;

@@ -9,6 +9,14 @@ enum wasm_kind { WASM_NONE = 0, WASM_MODULE, WASM_COMPONENT };
 /* Looks at the first 8 bytes: "\0asm" + version 1 (core) or a component layer. */
 enum wasm_kind wasm_sniff(const unsigned char *head, size_t len);
 
+/*
+ * Decodes the header of the section starting at p (n bytes available, 6 are
+ * always enough): its id byte and its size. Returns the header's length, or
+ * -1 when it is not one. With it a whole file's framing can be walked without
+ * holding the file.
+ */
+int wasm_section_header(const unsigned char *p, size_t n, uint64_t *size);
+
 struct wasm_import {
 	char *module, *name;
 	const char *kind; /* "func", "table", "memory", "global", "tag" */

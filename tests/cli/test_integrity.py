@@ -79,6 +79,20 @@ class Resume(WasmpullCase):
         self.assertEqual(len(h), 3)
 
 
+class Framing(WasmpullCase):
+
+    def test_a_module_cut_short_is_5_and_not_stored(self):
+        fs = self.start_fault({"/m.wasm": [ok(MOD[:len(MOD) - 100])]})
+        p = self.wp("pull", fs.url + "/m.wasm")
+        self.assertFails(p, 5)
+        self.assertIn("not a complete Wasm module", p.stderr)
+        self.assertNothingStored()
+
+    def test_a_module_with_bytes_after_its_last_section_is_5(self):
+        fs = self.start_fault({"/m.wasm": [ok(MOD + b"\x00")]})
+        self.assertFails(self.wp("pull", fs.url + "/m.wasm"), 5)
+
+
 class OciLayers(WasmpullCase):
 
     def test_max_size_applies_to_oci_layers(self):

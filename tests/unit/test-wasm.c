@@ -297,8 +297,34 @@ static void test_sniff(void)
 	CHECK(wasm_sniff(NULL, 8) == WASM_NONE, "sniff(NULL)");
 }
 
+static void test_section_header(void)
+{
+	static const struct {
+		unsigned char bytes[6];
+		size_t n;
+		int hdr;
+		uint64_t size;
+	} cases[] = {
+		{ { 1, 5 }, 2, 2, 5 },
+		{ { 0, 0x80, 0x01 }, 3, 3, 128 },
+		{ { 10, 0xff, 0xff, 0xff, 0xff, 0x0f }, 6, 6, 0xffffffffu },
+		{ { 10, 0xff, 0xff, 0xff, 0xff, 0x1f }, 6, -1, 0 }, /* over 32 bits */
+		{ { 10, 0x80 }, 2, -1, 0 },                         /* cut short */
+		{ { 10 }, 1, -1, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint64_t size = 0;
+		int hl = wasm_section_header(cases[i].bytes, cases[i].n, &size);
+		CHECK(hl == cases[i].hdr, "case %zu: header length %d, want %d", i, hl, cases[i].hdr);
+		if (hl > 0)
+			CHECK(size == cases[i].size, "case %zu: size %llu", i, (unsigned long long)size);
+	}
+}
+
 int main(void)
 {
+	test_section_header();
 	test_sniff();
 	test_module();
 	test_truncated();
