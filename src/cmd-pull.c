@@ -387,15 +387,15 @@ static enum wp_err pull_oci(struct pull *p, const struct ref *r, const char *key
 	/* one manifest request: when its digest is cached, no blob is needed */
 	if (cache_lookup(p->cache, key, &old, &tmp) == WP_OK && old.manifest_digest &&
 	    strcmp(old.manifest_digest, res.digest) == 0 && same_platform(&old, p)) {
-		struct cache_entry copy = { 0 };
-		cache_lookup(p->cache, key, &copy, &tmp);
-		if ((rc = use_entry(p, &copy, err)) == WP_OK) {
-			cache_entry_release(&copy);
+		struct cache_entry copy; /* use_entry takes what it uses; old.created is needed below */
+		cache_entry_copy(&copy, &old);
+		rc = use_entry(p, &copy, err);
+		cache_entry_release(&copy);
+		if (rc == WP_OK) {
 			notef("%s: digest %s unchanged", p->shown, res.digest);
 			record_use(p, true);
 			goto out;
 		}
-		cache_entry_release(&copy);
 		if (rc != WP_ENOTFOUND)
 			goto out;
 	}
