@@ -37,6 +37,10 @@ _wasmpull()
 	elif [[ $prev == = ]]; then
 		prev=${COMP_WORDS[COMP_CWORD-2]}
 	fi
+	# Bundled short flags ending in one that takes a value: -vC DIR.
+	if [[ $prev =~ ^-[vqhV]+([CuHo])$ ]]; then
+		prev=-${BASH_REMATCH[1]}
+	fi
 
 	# The command, the cache subcommand, and how many operands follow.
 	for ((i = 1; i < COMP_CWORD; i++)); do
@@ -52,6 +56,7 @@ _wasmpull()
 		case $w in
 		-*)
 			[[ $argopts == *" $w "* && ${COMP_WORDS[i+1]} != = ]] && skip=1
+			[[ $w =~ ^-[vqhV]+[CuHo]$ ]] && skip=1
 			;;
 		*)
 			if [[ -z $cmd ]]; then
@@ -104,7 +109,7 @@ _wasmpull()
 		;;
 	help)
 		((nargs == 0)) && [[ -z $sub ]] &&
-			COMPREPLY=($(compgen -W 'pull inspect cache help' -- "$cur"))
+			COMPREPLY=($(compgen -W 'pull inspect cache' -- "$cur"))
 		return
 		;;
 	pull) opts=$_wasmpull_pull_opts ;;

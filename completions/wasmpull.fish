@@ -15,7 +15,10 @@ function __wasmpull_operands
         switch $t
             case -C --cache-dir --sha256 --policy -o --output --platform --timeout --retries --max-size --authfile -u --username --ca-file --insecure-registry --mirror -H --header --older-than
                 set skip 1
+            case '--*'
             case '-*'
+                # bundled short flags ending in one that takes a value: -vC DIR
+                string match -qr -- '^-[vqhV]+[CuHo]$' $t; and set skip 1
             case '*'
                 echo $t
         end
@@ -55,7 +58,7 @@ complete -c wasmpull -n '__wasmpull_at' -a pull -d 'Fetch a module into the cach
 complete -c wasmpull -n '__wasmpull_at' -a inspect -d 'Show what a source is, without caching it'
 complete -c wasmpull -n '__wasmpull_at' -a cache -d 'List, collect, remove and verify cached modules'
 complete -c wasmpull -n '__wasmpull_at' -a help -d 'Show help for a command'
-complete -c wasmpull -n '__wasmpull_at help' -a 'pull inspect cache help'
+complete -c wasmpull -n '__wasmpull_at help' -a 'pull inspect cache'
 
 # pull and inspect: SOURCE, and the options that control fetching.
 set -l fetch '__wasmpull_at -a pull; or __wasmpull_at -a inspect'

@@ -72,7 +72,8 @@ static const char rm_usage[] =
 	"\n"
 	"A SOURCE (as given to pull) is forgotten; its module is deleted when no\n"
 	"other source still points at it. A DIGEST (sha256:HEX, 64 hex digits or a\n"
-	"unique prefix of 12 or more) deletes the module and every source of it.\n"
+	"unique prefix of 12 or more; a manifest or layer digest works too) deletes\n"
+	"the module and every source of it. Exit 3 when an argument matches nothing.\n"
 	"\n"
 	"Options:\n"
 	"      --json                 {forgotten: [sources], removed: [{digest, size}], freed}\n";

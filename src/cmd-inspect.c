@@ -39,7 +39,7 @@ static const char inspect_usage[] =
 	"Options:\n"
 	"      --json                print a JSON object instead of text\n"
 	"      --raw                 print the manifest exactly as served (OCI only)\n"
-	"      --metadata-only       manifests only: download no blob, show no module\n"
+	"      --metadata-only       manifests and config only: no module download\n"
 	"      --platform OS/ARCH[/VARIANT]  entry of an image index to describe\n"
 	"      --timeout DURATION    deadline for the whole command (default 5m; env WASMPULL_TIMEOUT)\n"
 	"      --retries N           attempts for transient failures, in total (default 5)\n"
