@@ -237,11 +237,10 @@ static void record_use(struct pull *p, bool checked)
 		warnf("%s", tmp.msg);
 }
 
-static struct http_opts http_opts_for(const struct pull *p, bool insecure)
+static struct http_opts http_opts_for(const struct pull *p)
 {
 	struct http_opts o = {
 		.ca_file = p->fo.ca_file,
-		.insecure = insecure,
 		.deadline = p->deadline,
 		.attempts = p->fo.retries,
 		.progress = progress_update,
@@ -281,7 +280,7 @@ static enum wp_err pull_http(struct pull *p, struct error *err)
 				cond[nc++] = ims = xasprintf("If-Modified-Since: %s", old.last_modified);
 		}
 	}
-	struct http_opts ho = http_opts_for(p, false);
+	struct http_opts ho = http_opts_for(p);
 	h = http_new(&ho);
 	if ((rc = fetch_begin(p->cache, p->fo.max_size, &f, err)) != WP_OK)
 		goto out;

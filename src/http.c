@@ -295,6 +295,26 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
 	return n;
 }
 
+/* Whether url names host[:port] as written (a token realm elsewhere does not). */
+static bool url_is_host(const char *url, const char *hostport)
+{
+	CURLU *u = curl_url();
+	char *host = NULL, *port = NULL, *both = NULL;
+	bool same = false;
+
+	if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+		curl_url_get(u, CURLUPART_PORT, &port, 0);
+		both = port ? xasprintf("%s:%s", host, port) : xstrdup(host);
+		same = strcasecmp(both, hostport) == 0;
+	}
+	free(both);
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+	return same;
+}
+
 static bool same_origin(const char *a, const char *b)
 {
 	CURLU *ua = curl_url(), *ub = curl_url();
@@ -446,7 +466,7 @@ static void setup(struct http *h, const struct http_request *req, const char *ur
 		curl_easy_setopt(c, CURLOPT_XFERINFODATA, x);
 		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 	}
-	if (h->o.insecure) {
+	if (h->o.insecure_host && url_is_host(url, h->o.insecure_host)) {
 		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
 	}

@@ -11,7 +11,7 @@
 
 struct http_opts {
 	const char *ca_file;     /* extra trusted CAs (PEM), or NULL */
-	bool insecure;           /* do not verify TLS peers */
+	const char *insecure_host; /* host[:port] whose TLS peer is not verified, or NULL */
 	double deadline;         /* absolute now_mono() time; 0: none */
 	int attempts;            /* total tries for transient failures, >= 1 */
 	double connect_timeout;  /* seconds; 0: 30 */

@@ -103,7 +103,8 @@ static void endpoint_init(struct endpoint *ep, const char *spec, bool mirror,
 	ep->base = xasprintf("%s://%s", scheme, ep->host);
 	struct http_opts ho = {
 		.ca_file = o->ca_file,
-		.insecure = ep->insecure,
+		/* only this host: a token realm or a blob store elsewhere is verified */
+		.insecure_host = ep->insecure ? ep->host : NULL,
 		.deadline = reg->deadline,
 		.attempts = mirror ? 1 : o->retries,
 		.progress = progress_update,

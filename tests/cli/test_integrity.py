@@ -173,6 +173,49 @@ class Secrets(WasmpullCase):
             self.assertIsNone(r.headers.get("PRIVATE-TOKEN"))
             self.assertIsNone(r.headers.get("X-Api-Key"))
 
+    def test_insecure_registry_does_not_make_its_token_realm_insecure(self):
+        import ssl
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from harness import free_port, shared_certs
+        seen = []
+
+        class Realm(BaseHTTPRequestHandler):
+            def do_GET(self):
+                seen.append(self.headers.get("Authorization"))
+                body = b'{"token":"t"}'
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *a):
+                pass
+
+        certs = shared_certs()
+        srv = ThreadingHTTPServer(("127.0.0.1", free_port()), Realm)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(certs["cert"], certs["key"])
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        self.addCleanup(srv.server_close)
+        self.addCleanup(srv.shutdown)
+        reg, host = registry(self)
+        realm = f"https://localhost:{srv.server_address[1]}/token"
+        reg.set("/v2/w/m/manifests/v1", [
+            reply(401, b"", {"WWW-Authenticate": f'Bearer realm="{realm}",service="s"'}),
+            ok(cncf_manifest(MOD), headers=MT)])
+        # the registry is insecure (plain HTTP fallback); its realm's untrusted TLS is refused
+        p = self.wp("pull", "-u", "bob", "--insecure-registry", host, f"{host}/w/m:v1",
+                    env={"WASMPULL_PASSWORD": "S3CRET"})
+        self.assertFails(p, 6)
+        self.assertEqual(seen, [])
+        # control: with the test CA trusted, the same realm works and gets the credentials
+        q = self.wp("pull", "-u", "bob", "--insecure-registry", host, "--ca-file", certs["ca"],
+                    f"{host}/w/m:v1", env={"WASMPULL_PASSWORD": "S3CRET"})
+        self.assertExit(q, 0)
+        self.assertTrue(seen and seen[0].startswith("Basic "), seen)
+
     def test_url_secrets_never_printed(self):
         fs = self.start_fault({"/m.wasm": [ok(MOD)]})
         url = fs.url.replace("http://", "http://user:S3CRETPW@") + "/m.wasm?token=S3CRETTOK"
