@@ -211,6 +211,9 @@ class Secrets(WasmpullCase):
         self.assertFails(p, 6)
         self.assertEqual(seen, [])
         # control: with the test CA trusted, the same realm works and gets the credentials
+        reg.set("/v2/w/m/manifests/v1", [
+            reply(401, b"", {"WWW-Authenticate": f'Bearer realm="{realm}",service="s"'}),
+            ok(cncf_manifest(MOD), headers=MT)])
         q = self.wp("pull", "-u", "bob", "--insecure-registry", host, "--ca-file", certs["ca"],
                     f"{host}/w/m:v1", env={"WASMPULL_PASSWORD": "S3CRET"})
         self.assertExit(q, 0)
