@@ -310,10 +310,25 @@ static bool is_attestation(const struct descriptor *d)
 	return str_eq(d->platform.os, "unknown") && str_eq(d->platform.architecture, "unknown");
 }
 
-static bool platform_matches(const struct platform *have, const struct platform *want)
+/* arm64 without a variant is v8 (as containerd normalises it). */
+static const char *variant_of(const struct platform *p)
 {
-	return str_eq(have->os, want->os) && str_eq(have->architecture, want->architecture) &&
-	       (!want->variant || str_eq(have->variant, want->variant));
+	if (p->variant && *p->variant)
+		return p->variant;
+	return str_eq(p->architecture, "arm64") ? "v8" : NULL;
+}
+
+/* exact: the variants agree too (both absent counts); else any variant of a
+ * wanted OS/ARCH without one matches. */
+static bool platform_matches(const struct platform *have, const struct platform *want, bool exact)
+{
+	const char *hv = variant_of(have), *wv = variant_of(want);
+
+	if (!str_eq(have->os, want->os) || !str_eq(have->architecture, want->architecture))
+		return false;
+	if (exact)
+		return (!hv && !wv) || (hv && wv && !strcmp(hv, wv));
+	return !wv;
 }
 
 /* "a, b, c" of the distinct platforms in the index, the caller frees. */
@@ -372,12 +387,12 @@ enum wp_err manifest_select(const struct manifest *index, const char *want, size
 			rc = error_set(err, WP_EUSAGE, "invalid platform \"%s\"", want);
 			goto out;
 		}
-		for (size_t i = 0; i < index->n_manifests; i++) {
-			if (platform_matches(&index->manifests[i].platform, &w)) {
-				*pick = i;
-				goto out;
-			}
-		}
+		for (int exact = 1; exact >= 0; exact--)
+			for (size_t i = 0; i < index->n_manifests; i++)
+				if (platform_matches(&index->manifests[i].platform, &w, exact)) {
+					*pick = i;
+					goto out;
+				}
 		list = platform_list(index);
 		rc = error_set(err, WP_ENOTFOUND, "no entry for platform %s; available: %s", want,
 			       list);
@@ -386,12 +401,12 @@ enum wp_err manifest_select(const struct manifest *index, const char *want, size
 
 	for (size_t k = 0; k < ARRAY_SIZE(prefs); k++) {
 		struct platform p = { (char *)prefs[k].os, (char *)prefs[k].arch, NULL };
-		for (size_t i = 0; i < index->n_manifests; i++) {
-			if (platform_matches(&index->manifests[i].platform, &p)) {
-				*pick = i;
-				goto out;
-			}
-		}
+		for (int exact = 1; exact >= 0; exact--)
+			for (size_t i = 0; i < index->n_manifests; i++)
+				if (platform_matches(&index->manifests[i].platform, &p, exact)) {
+					*pick = i;
+					goto out;
+				}
 	}
 	size_t candidates = 0, last = 0;
 	for (size_t i = 0; i < index->n_manifests; i++) {
