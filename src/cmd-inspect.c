@@ -703,7 +703,7 @@ static enum wp_err inspect_oci(struct inspect *in, struct error *err)
 		free(body);
 		goto out;
 	}
-	if ((rc = registry_resolve(reg, in->fo.platform, false, &res, err)) != WP_OK)
+	if ((rc = registry_resolve(reg, in->fo.platform, false, NULL, &res, err)) != WP_OK)
 		goto out;
 	/* the config is metadata (small, capped); --metadata-only skips the module */
 	get_config(reg, &res.chosen.config, &config, &later);

@@ -377,15 +377,14 @@ static enum wp_err pull_oci(struct pull *p, const struct ref *r, const char *key
 	error_init(&tmp);
 	if ((rc = registry_new(r, &p->fo, p->deadline, &reg, err)) != WP_OK)
 		goto out;
-	if ((rc = registry_resolve(reg, p->fo.platform, true, &res, err)) != WP_OK)
+	/* what this source resolved to last time: if the registry still says so,
+	 * one manifest request is the whole check */
+	bool known = cache_lookup(p->cache, key, &old, &tmp) == WP_OK && old.manifest_digest &&
+		     same_platform(&old, p);
+	if ((rc = registry_resolve(reg, p->fo.platform, true, known ? old.manifest_digest : NULL, &res,
+				   err)) != WP_OK)
 		goto out;
-	/* --sha256 named a manifest, and the registry served it: proven */
-	if (p->want[0] && (!strcmp(digest_hex(res.digest), p->want) ||
-			   !strcmp(digest_hex(res.chosen_digest), p->want)))
-		p->want[0] = '\0';
-	/* one manifest request: when its digest is cached, no blob is needed */
-	if (cache_lookup(p->cache, key, &old, &tmp) == WP_OK && old.manifest_digest &&
-	    strcmp(old.manifest_digest, res.digest) == 0 && same_platform(&old, p)) {
+	if (res.unchanged) {
 		struct cache_entry copy; /* use_entry takes what it uses; old.created is needed below */
 		cache_entry_copy(&copy, &old);
 		rc = use_entry(p, &copy, err);
@@ -397,7 +396,15 @@ static enum wp_err pull_oci(struct pull *p, const struct ref *r, const char *key
 		}
 		if (rc != WP_ENOTFOUND)
 			goto out;
+		/* the module is gone (or is not what --sha256 says): resolve it all */
+		resolved_release(&res);
+		if ((rc = registry_resolve(reg, p->fo.platform, true, NULL, &res, err)) != WP_OK)
+			goto out;
 	}
+	/* --sha256 named a manifest, and the registry served it: proven */
+	if (p->want[0] && (!strcmp(digest_hex(res.digest), p->want) ||
+			   !strcmp(digest_hex(res.chosen_digest), p->want)))
+		p->want[0] = '\0';
 	/* another tag or a digest pull may have brought the same artifact */
 	for (size_t i = 0; i < 2; i++) {
 		rc = try_digest(p, i ? res.chosen_digest : res.digest, err);

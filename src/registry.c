@@ -574,7 +574,8 @@ out:
 }
 
 static enum wp_err resolve_at(struct registry *reg, struct endpoint *ep, const char *platform,
-			      bool need_module, struct resolved *res, struct error *err)
+			      bool need_module, const char *known, struct resolved *res,
+			      struct error *err)
 {
 	char *ctype = NULL, *body = NULL, *cdigest = NULL, *cctype = NULL;
 	size_t len = 0, pick = 0;
@@ -586,6 +587,10 @@ static enum wp_err resolve_at(struct registry *reg, struct endpoint *ep, const c
 	if ((rc = manifest_parse(res->raw, res->raw_len, ctype, &res->top, err)) != WP_OK)
 		goto out;
 	res->media_type = xstrdup(res->top.media_type);
+	if (known && !strcmp(known, res->digest)) {
+		res->unchanged = true;
+		goto out;
+	}
 	if (!res->top.is_index) {
 		res->chosen = res->top;
 		res->chosen_digest = xstrdup(res->digest);
@@ -629,7 +634,7 @@ out:
 }
 
 enum wp_err registry_resolve(struct registry *reg, const char *platform, bool need_module,
-			     struct resolved *res, struct error *err)
+			     const char *known, struct resolved *res, struct error *err)
 {
 	enum wp_err rc = WP_OK;
 
@@ -639,7 +644,7 @@ enum wp_err registry_resolve(struct registry *reg, const char *platform, bool ne
 
 		error_init(&tmp);
 		memset(res, 0, sizeof(*res));
-		rc = resolve_at(reg, ep, platform, need_module, res, &tmp);
+		rc = resolve_at(reg, ep, platform, need_module, known, res, &tmp);
 		if (rc == WP_OK) {
 			reg->cur = i;
 			if (ep->mirror)

@@ -27,6 +27,7 @@ struct resolved {
 	size_t layer;
 	enum layer_kind kind;
 	enum wp_err module_rc; /* why there is no module layer (inspect shows the rest anyway) */
+	bool unchanged;       /* digest equals the one we knew: nothing past the top was fetched */
 	char module_err[256];
 };
 void resolved_release(struct resolved *r);
@@ -39,10 +40,12 @@ void registry_free(struct registry *reg);
  * GETs the manifest the reference names, verifies it, and when it is an index
  * follows the platform entry (want, or the default preference). A manifest
  * without a usable module layer is WP_OK with res->module_rc set, unless
- * need_module, when it is that error.
+ * need_module, when it is that error. When the reference still names the
+ * digest known, only res->digest, raw and top are filled and res->unchanged
+ * is set: a check under policy always costs one request.
  */
 enum wp_err registry_resolve(struct registry *reg, const char *platform, bool need_module,
-			     struct resolved *res, struct error *err);
+			     const char *known, struct resolved *res, struct error *err);
 /* GETs the manifest the reference names, verified, exactly as served (inspect --raw). */
 enum wp_err registry_get_manifest(struct registry *reg, char **body, size_t *len,
 				  struct error *err);

@@ -128,12 +128,25 @@ class OciLayers(WasmpullCase):
         for tag in ("a", "b"):
             reg.set(f"/v2/w/m/manifests/{tag}", [ok(index, headers=imt)])
         reg.set(f"/v2/w/m/manifests/{mdig}", [ok(man, headers=MT)])
+        self.reg, self.host = reg, host
         pf = ("--platform", platform) if platform else ()
         self.assertExit(self.wp("pull", "--plain-http", *pf, f"{host}/w/m:a"), 0)
         p = self.wp("pull", "--plain-http", *pf, "--policy", "always", "--json", f"{host}/w/m:b")
         self.assertExit(p, 0)
         self.assertTrue(json.loads(p.stdout)["cached"])
         self.assertEqual(reg.count("/v2/w/m/blobs/sha256:" + sha256_hex(MOD)), 1)
+
+    def test_always_on_an_unchanged_index_is_one_request(self):
+        self.test_another_tag_of_a_cached_index_downloads_no_blob()
+        reg = self.reg
+        man = cncf_manifest(MOD)
+        child = "/v2/w/m/manifests/sha256:" + sha256_hex(man)
+        before = (reg.count("/v2/w/m/manifests/b"), reg.count(child))
+        p = self.wp("pull", "--plain-http", "--policy", "always", "--json", f"{self.host}/w/m:b")
+        self.assertExit(p, 0)
+        self.assertTrue(json.loads(p.stdout)["cached"])
+        self.assertEqual(reg.count("/v2/w/m/manifests/b"), before[0] + 1)
+        self.assertEqual(reg.count(child), before[1])
 
     def test_insecure_fallback_still_authenticates(self):
         reg, host = registry(self)
