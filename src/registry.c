@@ -25,6 +25,7 @@
 #include "digest.h"
 #include "http.h"
 #include "log.h"
+#include "source.h"
 
 extern char **environ;
 
@@ -389,6 +390,11 @@ parse:
 	free(ep->authz);
 	ep->authz = xasprintf("Authorization: Bearer %s", tok.token);
 out:
+	if (rc != WP_OK && err->msg[0]) {
+		char *shown = source_redact(ch->realm);
+		error_prefix(err, "token realm %s", shown);
+		free(shown);
+	}
 	if (resp.body.buf)
 		explicit_bzero(resp.body.buf, resp.body.len);
 	auth_token_release(&tok);
@@ -456,7 +462,7 @@ static char *error_code(const struct http_response *resp)
  * plain HTTP.
  */
 static enum wp_err ep_request(struct registry *reg, struct endpoint *ep, const char *path,
-			      const char *accept, const char *method, struct http_sink sink,
+			      const char *what, const char *accept, struct http_sink sink,
 			      uint64_t max, struct http_response *resp, struct error *err)
 {
 	char *url = NULL, *acc = accept ? xasprintf("Accept: %s", accept) : NULL;
@@ -470,7 +476,7 @@ static enum wp_err ep_request(struct registry *reg, struct endpoint *ep, const c
 		free(url);
 		url = xasprintf("%s%s", ep->base, path);
 		struct http_request req = {
-			.method = method, .url = url, .headers = headers, .origin_headers = origin,
+			.url = url, .headers = headers, .origin_headers = origin,
 			.follow = true, .resume = sink.write != NULL, .max_body = max, .sink = sink,
 		};
 		error_init(&tmp);
@@ -485,7 +491,11 @@ static enum wp_err ep_request(struct registry *reg, struct endpoint *ep, const c
 			continue;
 		}
 		if (rc != WP_OK) {
-			error_set(err, rc, "%s", tmp.msg);
+			/* retries ran out: say on what, with the registry's own word for it */
+			char *code = resp->status >= 400 ? error_code(resp) : NULL;
+			error_set(err, rc, "%s: %s%s%s%s", what, tmp.msg, code ? " (" : "", code ? code : "",
+				  code ? ")" : "");
+			free(code);
 			break;
 		}
 		ep->tls_fallback = false;
@@ -535,19 +545,16 @@ static enum wp_err get_manifest(struct registry *reg, struct endpoint *ep, const
 {
 	struct http_response resp = { 0 };
 	char *path = xasprintf("/v2/%s/manifests/%s", reg->ref->repository, object);
+	char *what = xasprintf("manifest %s:%s", reg->ref->repository, object);
 	char hex[65];
 	enum wp_err rc;
 
-	rc = ep_request(reg, ep, path, MANIFEST_ACCEPT, NULL, (struct http_sink){ 0 }, MANIFEST_MAX,
+	rc = ep_request(reg, ep, path, what, MANIFEST_ACCEPT, (struct http_sink){ 0 }, MANIFEST_MAX,
 			&resp, err);
-	if (rc == WP_EVERIFY)
-		error_set(err, rc, "manifest larger than 4 MiB");
 	if (rc != WP_OK)
 		goto out;
 	if (resp.status != 200) {
-		char *what = xasprintf("manifest %s:%s", reg->ref->repository, object);
 		rc = status_error(reg, ep, &resp, what, err);
-		free(what);
 		goto out;
 	}
 	sha256_hex(resp.body.buf ? resp.body.buf : "", resp.body.len, hex);
@@ -570,6 +577,7 @@ static enum wp_err get_manifest(struct registry *reg, struct endpoint *ep, const
 out:
 	http_response_release(&resp);
 	free(path);
+	free(what);
 	return rc;
 }
 
@@ -706,7 +714,9 @@ enum wp_err registry_fetch_blob(struct registry *reg, const struct descriptor *d
 		if (i > reg->cur) /* what a failed mirror sent is not the start of this */
 			fetch_sink(f).reset(f);
 		/* no Accept-Encoding: a compressing server would change the bytes */
-		rc = ep_request(reg, ep, path, NULL, NULL, fetch_sink(f), d->size ? d->size : 1, &resp, &tmp);
+		char *what = xasprintf("blob %s", d->digest);
+		rc = ep_request(reg, ep, path, what, NULL, fetch_sink(f), d->size ? d->size : 1, &resp, &tmp);
+		free(what);
 		if (rc == WP_EVERIFY)
 			error_set(&tmp, rc, "blob %s is larger than its descriptor's %llu bytes", d->digest,
 				  (unsigned long long)d->size);
@@ -758,7 +768,7 @@ enum wp_err registry_get_blob(struct registry *reg, const struct descriptor *d, 
 			       (unsigned long long)d->size);
 		goto out;
 	}
-	rc = ep_request(reg, ep, path, NULL, NULL, (struct http_sink){ mem_write, mem_reset, &m },
+	rc = ep_request(reg, ep, path, "config blob", NULL, (struct http_sink){ mem_write, mem_reset, &m },
 			d->size ? d->size : 1, &resp, err);
 	if (rc != WP_OK)
 		goto out;

@@ -148,6 +148,21 @@ class OciLayers(WasmpullCase):
         self.assertEqual(reg.count("/v2/w/m/manifests/b"), before[0] + 1)
         self.assertEqual(reg.count(child), before[1])
 
+    def test_exhausted_retries_name_the_request_and_the_registry_code(self):
+        reg, host = registry(self)
+        reg.set("/v2/w/m/manifests/v1", [reply(429, b'{"errors":[{"code":"TOOMANYREQUESTS"}]}',
+                                               {"Retry-After": "0"})])
+        p = self.wp("pull", "--plain-http", "--retries", "2", f"{host}/w/m:v1")
+        self.assertFails(p, 6)
+        self.assertIn("manifest w/m:v1", p.stderr)
+        self.assertIn("TOOMANYREQUESTS", p.stderr)
+        reg.set("/v2/w/m/manifests/v1", [
+            reply(401, b"", {"WWW-Authenticate": f'Bearer realm="{reg.url}/token",service="s"'})])
+        reg.set("/token", [reply(500)])
+        q = self.wp("pull", "--plain-http", "--retries", "1", f"{host}/w/m:v1")
+        self.assertFails(q, 6)
+        self.assertIn("token realm", q.stderr)
+
     def test_insecure_fallback_still_authenticates(self):
         reg, host = registry(self)
         challenge = {"WWW-Authenticate": 'Basic realm="r"'}
