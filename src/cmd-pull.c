@@ -76,6 +76,8 @@ struct pull {
 	double deadline, started;
 	struct cache *cache;
 
+	char *warning; /* shown only if the pull succeeds: a failure is one line */
+
 	/* the outcome */
 	struct cache_entry entry;
 	bool cached;
@@ -157,8 +159,10 @@ static enum wp_err use_entry(struct pull *p, struct cache_entry *e, struct error
 	}
 	if (rc == WP_EVERIFY && p->policy == POLICY_NEVER)
 		return error_set(err, rc, "%s", tmp.msg);
-	if (rc == WP_EVERIFY)
-		warnf("%s; fetching it again", tmp.msg);
+	if (rc == WP_EVERIFY) {
+		free(p->warning);
+		p->warning = xasprintf("%s; fetched it again", tmp.msg);
+	}
 	if (rc == WP_EFAIL)
 		return error_set(err, rc, "%s", tmp.msg);
 	return WP_ENOTFOUND; /* absent or corrupt (and removed): fetch again */
@@ -575,6 +579,8 @@ hit:
 done:
 	if (rc != WP_OK)
 		goto out;
+	if (p->warning)
+		warnf("%s", p->warning);
 	notef("%s: %s sha256:%.12s (%llu bytes)", p->shown, hit || p->cached ? "cached" : "pulled",
 	      digest_hex(p->entry.digest), (unsigned long long)p->entry.size);
 	path = cache_blob_path(p->cache, digest_hex(p->entry.digest));
@@ -662,6 +668,7 @@ out:
 	cache_entry_release(&p.entry);
 	cache_free(p.cache);
 	free(p.shown);
+	free(p.warning);
 	fetch_opts_release(&p.fo);
 	return err->code ? err->code : rc;
 }

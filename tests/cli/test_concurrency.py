@@ -162,6 +162,15 @@ class SharedCache(WasmpullCase):
         with open(os.path.join(self.cache, "blobs", "sha256", sha256_hex(BIG)), "rb") as f:
             self.assertEqual(f.read(), BIG)
 
+    def test_corrupt_hit_then_failed_fetch_is_one_line(self):
+        fs = self.start_fault({"/m.wasm": [dict(kind="reply", status=200, body=BIG, headers={},
+                                                duration=0.0),
+                                           dict(kind="reply", status=404, body=b"", headers={},
+                                                duration=0.0)]})
+        self.assertExit(self.wp("pull", fs.url + "/m.wasm"), 0)
+        self.corrupt(BIG)
+        self.assertFails(self.wp("pull", fs.url + "/m.wasm"), 3)
+
     def test_corrupt_hit_under_never_is_5(self):
         fs = self.start_fault({"/m.wasm": [dict(kind="reply", status=200, body=BIG, headers={},
                                                 duration=0.0)]})
