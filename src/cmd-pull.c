@@ -116,9 +116,11 @@ static bool entry_proves_want(const struct pull *p, const struct cache_entry *e)
 
 /* Takes what e says of the module; of another source's record only what is
  * true of the bytes (the rest belongs to that source). */
-static void adopt_entry(struct pull *p, struct cache_entry *e)
+static void adopt_entry(struct pull *p, struct cache_entry *e, const char *via)
 {
-	bool both_oci = str_starts_with(e->source, "oci://") && p->kind == SOURCE_OCI;
+	/* another reference's manifest and format are ours only if we matched its manifest */
+	bool same_manifest = via && e->manifest_digest && !strcmp(e->manifest_digest, via) &&
+			     p->kind == SOURCE_OCI;
 
 	cache_entry_release(&p->entry);
 	if (!strcmp(e->source, p->key)) {
@@ -129,7 +131,7 @@ static void adopt_entry(struct pull *p, struct cache_entry *e)
 	p->entry.digest = e->digest, e->digest = NULL;
 	p->entry.size = e->size;
 	p->entry.raw_digest = e->raw_digest, e->raw_digest = NULL;
-	if (both_oci) {
+	if (same_manifest) {
 		p->entry.manifest_digest = e->manifest_digest, e->manifest_digest = NULL;
 		p->entry.format = e->format, e->format = NULL;
 	}
@@ -139,7 +141,8 @@ static void adopt_entry(struct pull *p, struct cache_entry *e)
 }
 
 /* Uses the cached module of e when it is intact: opens and read-locks it. */
-static enum wp_err use_entry(struct pull *p, struct cache_entry *e, struct error *err)
+static enum wp_err use_entry(struct pull *p, struct cache_entry *e, const char *via,
+			     struct error *err)
 {
 	struct error tmp;
 	enum wp_err rc;
@@ -153,7 +156,7 @@ static enum wp_err use_entry(struct pull *p, struct cache_entry *e, struct error
 	error_init(&tmp);
 	rc = cache_open_blob(p->cache, digest_hex(e->digest), e->size, &p->fd, &tmp);
 	if (rc == WP_OK) {
-		adopt_entry(p, e);
+		adopt_entry(p, e, via);
 		p->cached = true;
 		return WP_OK;
 	}
@@ -190,7 +193,7 @@ static enum wp_err try_record(struct pull *p, const char *key, bool fresh_only, 
 		cache_entry_release(&e);
 		return WP_ENOTFOUND;
 	}
-	rc = use_entry(p, &e, err);
+	rc = use_entry(p, &e, NULL, err);
 	cache_entry_release(&e);
 	return rc;
 }
@@ -209,7 +212,7 @@ static enum wp_err try_digest(struct pull *p, const char *digest, struct error *
 		cache_entry_release(&e);
 		return WP_ENOTFOUND;
 	}
-	rc = use_entry(p, &e, err);
+	rc = use_entry(p, &e, digest, err);
 	cache_entry_release(&e);
 	return rc;
 }
@@ -270,7 +273,7 @@ static enum wp_err pull_http(struct pull *p, struct error *err)
 	have_old = p->policy == POLICY_ALWAYS && cache_lookup(p->cache, key, &old, &tmp) == WP_OK;
 	if (have_old) {
 		/* validators only help when the module they describe is still here */
-		if (use_entry(p, &old, &tmp) != WP_OK) {
+		if (use_entry(p, &old, NULL, &tmp) != WP_OK) {
 			have_old = false;
 		} else {
 			old = p->entry;
@@ -297,7 +300,7 @@ static enum wp_err pull_http(struct pull *p, struct error *err)
 			goto out;
 		}
 		notef("%s: not modified", p->shown);
-		rc = use_entry(p, &old, err);
+		rc = use_entry(p, &old, NULL, err);
 		if (rc == WP_OK)
 			record_use(p, true);
 		else
@@ -391,7 +394,7 @@ static enum wp_err pull_oci(struct pull *p, const struct ref *r, const char *key
 	if (res.unchanged) {
 		struct cache_entry copy; /* use_entry takes what it uses; old.created is needed below */
 		cache_entry_copy(&copy, &old);
-		rc = use_entry(p, &copy, err);
+		rc = use_entry(p, &copy, NULL, err);
 		cache_entry_release(&copy);
 		if (rc == WP_OK) {
 			notef("%s: digest %s unchanged", p->shown, res.digest);
@@ -420,6 +423,12 @@ static enum wp_err pull_oci(struct pull *p, const struct ref *r, const char *key
 	rc = WP_OK;
 
 	const struct descriptor *layer = &res.chosen.layers[res.layer];
+	/* the same layer may be cached under another reference or a URL */
+	if ((rc = try_digest(p, layer->digest, err)) == WP_OK)
+		goto fill;
+	if (rc != WP_ENOTFOUND)
+		goto out;
+	rc = WP_OK;
 	const char *want = p->want[0] ? p->want : NULL;
 	if ((rc = fetch_begin(p->cache, p->fo.max_size, &f, err)) != WP_OK)
 		goto out;

@@ -335,6 +335,25 @@ class OddCacheEntries(WasmpullCase):
         self.assertFalse(os.path.exists(blob))
         self.assertEqual(os.listdir(os.path.join(self.cache, "tmp")), [])
 
+    def test_same_layer_under_another_reference_reports_that_reference(self):
+        reg, host = registry(self)
+        self.assertExit(self.wp("pull", "--plain-http", f"{host}/w/m:v1"), 0)
+        cfg = b"{}"
+        w2o = json.dumps({
+            "schemaVersion": 2, "mediaType": MT["Content-Type"],
+            "config": {"mediaType": "application/vnd.wasm.config.v1+json",
+                       "digest": "sha256:" + sha256_hex(cfg), "size": len(cfg)},
+            "layers": [{"mediaType": "application/vnd.wasm.content.layer.v1+wasm",
+                        "digest": "sha256:" + sha256_hex(MOD), "size": len(MOD)}]}).encode()
+        reg.set("/v2/w/m/manifests/w2o", [ok(w2o, headers=MT)])
+        p = self.wp("pull", "--plain-http", "--json", f"{host}/w/m:w2o")
+        self.assertExit(p, 0)
+        j = json.loads(p.stdout)
+        self.assertTrue(j["cached"])
+        self.assertEqual(j["format"], "wasm-to-oci")
+        self.assertEqual(j["manifest_digest"], "sha256:" + sha256_hex(w2o))
+        self.assertEqual(reg.count("/v2/w/m/blobs/sha256:" + sha256_hex(MOD)), 1)
+
     def test_cache_commands_after_a_platform_pull(self):
         OciLayers.test_another_tag_of_a_cached_index_downloads_no_blob(self, "wasip1/wasm")
         for args in (("cache", "ls"), ("cache", "ls", "--json"), ("cache", "verify"),
