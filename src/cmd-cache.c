@@ -1063,7 +1063,7 @@ static enum wp_err cache_run(int argc, char **argv, struct global *g, struct err
 
 	opterr = 0;
 	/* '+': global options may come before the subcommand, the rest is its own */
-	while ((c = getopt_long(argc, argv, "+" GLOBAL_SHORTOPTS, cache_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:" GLOBAL_SHORTOPTS, cache_options, NULL)) != -1) {
 		if (c == '?' || c == ':' || !global_option(g, c, optarg))
 			return error_set(err, WP_EUSAGE, "%s '%s'; see 'wasmpull help cache'",
 					 c == ':' ? "missing value for option" : "unknown option",

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cache.h"
@@ -480,8 +481,12 @@ static enum wp_err check_output(const struct pull *p, struct error *err)
 	size_t n = strlen(root);
 	enum wp_err rc = WP_OK;
 
+	struct stat st;
+
 	if (dir && !strncmp(dir, root, n) && (dir[n] == '/' || dir[n] == '\0'))
 		rc = error_set(err, WP_EUSAGE, "-o %s is inside the cache %s", p->output, root);
+	else if (stat(p->output, &st) == 0 && S_ISDIR(st.st_mode))
+		rc = error_set(err, WP_EUSAGE, "-o %s is a folder; name the file to write", p->output);
 	free(dir);
 	free(dup);
 	return rc;
@@ -548,6 +553,9 @@ static enum wp_err run(struct pull *p, struct global *g, struct error *err)
 	cache_dir = global_cache_dir(g);
 	if ((rc = cache_open(cache_dir, &p->cache, err)) != WP_OK)
 		goto out;
+	/* a bad -o is known before anything is fetched */
+	if (p->output && strcmp(p->output, "-") && (rc = check_output(p, err)) != WP_OK)
+		goto out;
 
 	if (kind == SOURCE_FILE) {
 		rc = pull_file(p, err);
@@ -597,8 +605,6 @@ done:
 		rc = copy_to_stdout(p->fd, err);
 		goto out;
 	}
-	if (p->output && (rc = check_output(p, err)) != WP_OK)
-		goto out;
 	if (p->output && (rc = copy_to_path(p->fd, p->output, err)) != WP_OK)
 		goto out;
 	if (p->json)

@@ -199,17 +199,19 @@ enum wp_err fetch_opts_finish(struct fetch_opts *o, struct error *err)
 		return rc;
 	if (o->authfile && (rc = check_authfile(o->authfile, "--authfile", err)) != WP_OK)
 		return rc;
-	if (!o->authfile && (e = getenv("REGISTRY_AUTH_FILE")) && *e) {
+	/* a file named either way must be there: a typo should not mean anonymous */
+	if ((e = getenv("REGISTRY_AUTH_FILE")) && *e) {
 		if ((rc = check_authfile(e, "REGISTRY_AUTH_FILE", err)) != WP_OK)
 			return rc;
-		o->authfile = e;
+		if (!o->authfile)
+			o->authfile = e;
 	}
 	if (o->password_stdin && !o->username)
 		return error_set(err, WP_EUSAGE, "--password-stdin needs --username");
 	if (o->username) {
 		if (o->password_stdin)
 			o->password = read_line(stdin);
-		else if ((e = getenv("WASMPULL_PASSWORD")))
+		else if ((e = getenv("WASMPULL_PASSWORD")) && *e)
 			o->password = xstrdup(e);
 		else if (isatty(STDIN_FILENO))
 			o->password = prompt_password(o->username);

@@ -85,26 +85,18 @@ int main(int argc, char **argv)
 		return g.help ? 0 : 2;
 	}
 	if (strcmp(argv[optind], "help") == 0) {
-		if (optind + 1 >= argc) {
+		/* "help CMD [SUB]" is "CMD [SUB] --help": the command prints its own */
+		optind++;
+		if (optind >= argc || strcmp(argv[optind], "help") == 0) {
 			usage(stdout);
 			return 0;
 		}
-		cmd = find_command(argv[optind + 1]);
-		if (!cmd) {
-			errorf("unknown command '%s'; see 'wasmpull --help'", argv[optind + 1]);
-			return 2;
-		}
-		cmd_print_help(cmd);
-		return 0;
+		g.help = true;
 	}
 	cmd = find_command(argv[optind]);
 	if (!cmd) {
 		errorf("unknown command '%s'; see 'wasmpull --help'", argv[optind]);
 		return 2;
-	}
-	if (g.help) {
-		cmd_print_help(cmd);
-		return 0;
 	}
 	http_global_init();
 	cleanup_install();

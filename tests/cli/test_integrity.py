@@ -459,6 +459,33 @@ class Options(WasmpullCase):
         self.assertExit(g, 0)
         self.assertEqual(len(json.loads(g.stdout)["removed"]), 1)
 
+    def test_a_bad_output_is_refused_before_any_download(self):
+        fs = self.start_fault({"/m.wasm": [ok(MOD)]})
+        p = self.wp("pull", "-o", self.tmp, fs.url + "/m.wasm")
+        self.assertFails(p, 2)
+        self.assertEqual(fs.count("/m.wasm"), 0)
+        self.assertNothingStored()
+
+    def test_help_forms(self):
+        for args, first in ((("help", "cache", "gc"), "usage: wasmpull cache gc"),
+                            (("-h", "cache", "gc"), "usage: wasmpull cache gc"),
+                            (("help", "help"), "usage: wasmpull [GLOBAL"),
+                            (("help", "pull"), "usage: wasmpull pull"),
+                            (("cache", "rm", "--help"), "usage: wasmpull cache rm")):
+            with self.subTest(args=args):
+                p = self.wp(*args, cache=False)
+                self.assertExit(p, 0)
+                self.assertTrue(p.stdout.startswith(first), p.stdout[:80])
+        self.assertFails(self.wp("cache", "-C", cache=False), 2)
+
+    def test_a_missing_registry_auth_file_is_2_even_with_authfile(self):
+        good = os.path.join(self.tmp, "auth.json")
+        with open(good, "w") as f:
+            f.write("{}")
+        p = self.wp("pull", "--authfile", good, "127.0.0.1:1/w/m:v1",
+                    env={"REGISTRY_AUTH_FILE": os.path.join(self.tmp, "typo.json")})
+        self.assertFails(p, 2)
+
     def test_rate_limit_headers_shown_with_v(self):
         fs = self.start_fault({"/m.wasm": [ok(MOD, headers={"ratelimit-limit": "100;w=21600",
                                                              "ratelimit-remaining": "76;w=21600"})]})
