@@ -431,9 +431,14 @@ static void json_oci(const struct inspect *in, const char *reference, const stru
 	else
 		cJSON_AddNullToObject(o, "format");
 	a = cJSON_AddArrayToObject(o, "platforms");
-	for (size_t i = 0; res->top.is_index && i < res->top.n_manifests; i++)
-		if (res->top.manifests[i].platform.os || res->top.manifests[i].platform.architecture)
-			cJSON_AddItemToArray(a, platform_json(&res->top.manifests[i].platform));
+	/* every entry pull could take; buildx attestations (unknown/unknown) are none */
+	for (size_t i = 0; res->top.is_index && i < res->top.n_manifests; i++) {
+		const struct platform *pf = &res->top.manifests[i].platform;
+		if (pf->os && pf->architecture && !strcmp(pf->os, "unknown") &&
+		    !strcmp(pf->architecture, "unknown"))
+			continue;
+		cJSON_AddItemToArray(a, platform_json(pf));
+	}
 	if (res->from_index) {
 		d = cJSON_AddObjectToObject(o, "selected");
 		cJSON_AddStringToObject(d, "digest", res->chosen_digest);

@@ -324,7 +324,9 @@ static char *basic_header(const struct endpoint *ep)
 
 static const char *cred_note(const struct endpoint *ep)
 {
-	return ep->cred_source ? ep->cred_source : "none";
+	if (!ep->cred_loaded)
+		return "none sent, the registry asked for none";
+	return ep->cred_source ? ep->cred_source : "none found";
 }
 
 /* Exchanges credentials (or nothing) for a Bearer token at the realm. */
