@@ -85,16 +85,22 @@ bool fetch_option(struct fetch_opts *o, int c, const char *arg, struct error *er
 		o->ca_file = arg;
 		return true;
 	case OPT_INSECURE_REGISTRY:
+		if (!*arg || strpbrk(arg, "/ "))
+			error_set(err, WP_EUSAGE, "invalid --insecure-registry '%s': expected HOST[:PORT] or *", arg);
 		push(&o->insecure, &o->n_insecure, arg);
 		return true;
 	case OPT_PLAIN_HTTP:
 		o->plain_http = true;
 		return true;
-	case OPT_MIRROR:
-		if (!strchr(arg, '=') || arg[0] == '=' || !strchr(arg, '=')[1])
+	case OPT_MIRROR: {
+		const char *m = strchr(arg, '=');
+		if (m && (str_istarts_with(m + 1, "http://") || str_istarts_with(m + 1, "https://")))
+			m = strstr(m, "://") + 2;
+		if (!m || arg[0] == '=' || !m[1] || m[1] == '/')
 			error_set(err, WP_EUSAGE, "invalid --mirror '%s': expected REGISTRY=MIRROR", arg);
 		push(&o->mirrors, &o->n_mirrors, arg);
 		return true;
+	}
 	case 'H':
 		if (!strchr(arg, ':') || arg[0] == ':' || strpbrk(arg, "\r\n"))
 			error_set(err, WP_EUSAGE, "invalid --header: expected 'Name: value'");

@@ -439,7 +439,9 @@ class Options(WasmpullCase):
         with open(junk, "w") as f:
             f.write("not a certificate\n")
         for args in (("--ca-file", self.tmp), ("--ca-file", junk),
-                     ("--platform", "a/b/c/d"), ("--platform", "linux")):
+                     ("--platform", "a/b/c/d"), ("--platform", "linux"),
+                     ("--insecure-registry", ""), ("--mirror", "docker.io=http://"),
+                     ("--mirror", "=m:5000"), ("--mirror", "docker.io")):
             with self.subTest(args=args):
                 self.assertFails(self.wp("pull", *args, "127.0.0.1:1/w/m:v1"), 2)
 
