@@ -41,17 +41,7 @@ static const char inspect_usage[] =
 	"      --raw                 print the manifest exactly as served (OCI only)\n"
 	"      --metadata-only       manifests and config only: no module download\n"
 	"      --platform OS/ARCH[/VARIANT]  entry of an image index to describe\n"
-	"      --timeout DURATION    deadline for the whole command (default 5m; env WASMPULL_TIMEOUT)\n"
-	"      --retries N           attempts for transient failures, in total (default 5)\n"
-	"      --max-size SIZE       largest module accepted (default 256MiB)\n"
-	"      --authfile FILE       credentials in docker config.json form (env REGISTRY_AUTH_FILE)\n"
-	"  -u, --username USER       user name for the registry\n"
-	"      --password-stdin      read the password from stdin (else WASMPULL_PASSWORD)\n"
-	"      --ca-file FILE        extra trusted CA certificates (PEM)\n"
-	"      --insecure-registry HOST[:PORT]  skip TLS verification, allow plain HTTP; * for all\n"
-	"      --plain-http          talk plain HTTP to registries\n"
-	"      --mirror REGISTRY=MIRROR  try MIRROR first (repeatable)\n"
-	"  -H, --header 'Name: value'  extra request header for HTTP(S) sources (repeatable)\n";
+	FETCH_USAGE;
 
 enum {
 	OPT_JSON = 0x100,

@@ -34,17 +34,7 @@ static const char pull_usage[] =
 	"  -o, --output PATH         also write the module to PATH atomically; - for stdout\n"
 	"      --platform OS/ARCH[/VARIANT]  entry of an image index to take\n"
 	"      --json                print a JSON object instead of the path\n"
-	"      --timeout DURATION    deadline for the whole pull (default 5m; env WASMPULL_TIMEOUT)\n"
-	"      --retries N           attempts for transient failures, in total (default 5)\n"
-	"      --max-size SIZE       largest module accepted (default 256MiB)\n"
-	"      --authfile FILE       credentials in docker config.json form (env REGISTRY_AUTH_FILE)\n"
-	"  -u, --username USER       user name for this pull\n"
-	"      --password-stdin      read the password from stdin (else WASMPULL_PASSWORD)\n"
-	"      --ca-file FILE        extra trusted CA certificates (PEM)\n"
-	"      --insecure-registry HOST[:PORT]  skip TLS verification, allow plain HTTP; * for all\n"
-	"      --plain-http          talk plain HTTP to registries\n"
-	"      --mirror REGISTRY=MIRROR  try MIRROR first (repeatable)\n"
-	"  -H, --header 'Name: value'  extra request header for HTTP(S) sources (repeatable)\n";
+	FETCH_USAGE;
 
 enum {
 	OPT_SHA256 = 0x100,

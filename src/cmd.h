@@ -76,6 +76,20 @@ enum {
 	{ "mirror", required_argument, NULL, OPT_MIRROR },                      \
 	{ "header", required_argument, NULL, 'H' }
 
+/* The --help lines of FETCH_LONGOPTS but --platform, for pull and inspect alike. */
+#define FETCH_USAGE                                                                                  \
+	"      --timeout DURATION    deadline for the whole command (default 5m; env WASMPULL_TIMEOUT)\n" \
+	"      --retries N           attempts for transient failures, in total (default 5)\n"            \
+	"      --max-size SIZE       largest module accepted (default 256MiB)\n"                         \
+	"      --authfile FILE       credentials in docker config.json form (env REGISTRY_AUTH_FILE)\n"  \
+	"  -u, --username USER       user name for the registry\n"                                      \
+	"      --password-stdin      read the password from stdin (else WASMPULL_PASSWORD)\n"            \
+	"      --ca-file FILE        extra trusted CA certificates (PEM)\n"                              \
+	"      --insecure-registry HOST[:PORT]  skip TLS verification, allow plain HTTP; * for all\n"    \
+	"      --plain-http          talk plain HTTP to registries\n"                                    \
+	"      --mirror REGISTRY=MIRROR  try MIRROR first (repeatable)\n"                                \
+	"  -H, --header 'Name: value'  extra request header for HTTP(S) sources (repeatable)\n"
+
 #define DEFAULT_TIMEOUT 300.0
 #define DEFAULT_RETRIES 5
 #define DEFAULT_MAX_SIZE (256ull << 20)
