@@ -67,6 +67,11 @@ def drop():
     return {"kind": "drop"}
 
 
+def unsized(body):
+    """200 without Content-Length: the body ends when the connection closes."""
+    return {"kind": "unsized", "body": bytes(body)}
+
+
 def conditional(body, etag='"fault-etag-1"', headers=None):
     return {"kind": "conditional", "body": bytes(body), "etag": etag,
             "headers": dict(headers or {})}
@@ -122,6 +127,14 @@ class _Handler(BaseHTTPRequestHandler):
             self._range(step, head)
         elif kind == "truncate":
             self._partial(step["body"], step["sent"], step["headers"])
+            self._hard_close()
+        elif kind == "unsized":
+            self.send_response(200)
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(step["body"])
+            self.wfile.flush()
+            self.close_connection = True
             self._hard_close()
         elif kind == "stall":
             self._partial(step["body"], step["sent"], {})

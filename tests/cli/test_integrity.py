@@ -12,7 +12,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import WasmpullCase, ok, redirect, reply, sha256_hex, wasm_module  # noqa: E402
-from fault_server import truncate  # noqa: E402
+from fault_server import stall, truncate, unsized  # noqa: E402
 from test_transport import cncf_manifest  # noqa: E402
 
 MOD = wasm_module(bytes(range(256)) * 256)  # ~64 KiB
@@ -77,6 +77,32 @@ class Resume(WasmpullCase):
     def test_206_without_content_range_starts_over(self):
         h = self.pull_with(lambda n: reply(206, MOD[2000:]))
         self.assertEqual(len(h), 3)
+
+
+class SizeLimits(WasmpullCase):
+
+    def test_a_declared_length_over_the_limit_fails_at_once(self):
+        import time
+        fs = self.start_fault({"/m.wasm": [stall(MOD + b"\0" * (1 << 20), sent=16, seconds=30)]})
+        t0 = time.time()
+        p = self.wp("pull", "--timeout", "10s", "--max-size", "64k", fs.url + "/m.wasm")
+        self.assertFails(p, 5)
+        self.assertLess(time.time() - t0, 5)
+
+    def test_an_unsized_body_over_the_limit_is_5(self):
+        fs = self.start_fault({"/m.wasm": [unsized(MOD)]})
+        self.assertFails(self.wp("pull", "--max-size", "16k", fs.url + "/m.wasm"), 5)
+        self.assertNothingStored()
+        p = self.wp("pull", "--json", fs.url + "/m.wasm")  # and whole when it fits
+        self.assertExit(p, 0)
+        self.assertEqual(json.loads(p.stdout)["size"], len(MOD))
+
+    def test_a_file_over_the_limit_is_5(self):
+        src = os.path.join(self.tmp, "m.wasm")
+        with open(src, "wb") as f:
+            f.write(MOD)
+        self.assertFails(self.wp("pull", "--max-size", "16k", src), 5)
+        self.assertNothingStored()
 
 
 class Framing(WasmpullCase):
@@ -147,6 +173,42 @@ class OciLayers(WasmpullCase):
         self.assertTrue(json.loads(p.stdout)["cached"])
         self.assertEqual(reg.count("/v2/w/m/manifests/b"), before[0] + 1)
         self.assertEqual(reg.count(child), before[1])
+
+    def test_a_manifest_by_digest_must_have_that_digest(self):
+        reg, host = registry(self)
+        good = cncf_manifest(MOD)
+        bad = good.replace(b'"schemaVersion": 2', b'"schemaVersion": 2, "annotations": {"x": "y"}')
+        self.assertNotEqual(good, bad)
+        reg.set("/v2/w/m/manifests/sha256:" + sha256_hex(good), [ok(bad, headers=MT)])
+        p = self.wp("pull", "--plain-http", f"{host}/w/m@sha256:" + sha256_hex(good))
+        self.assertFails(p, 5)
+        self.assertIn("digest mismatch", p.stderr)
+        self.assertNothingStored()
+
+    def test_an_index_entry_size_must_match_its_manifest(self):
+        reg, host = registry(self, tags=())
+        man = cncf_manifest(MOD)
+        mdig = "sha256:" + sha256_hex(man)
+        index = json.dumps({"schemaVersion": 2,
+                            "mediaType": "application/vnd.oci.image.index.v1+json",
+                            "manifests": [{"mediaType": MT["Content-Type"], "digest": mdig,
+                                           "size": len(man) + 7,
+                                           "platform": {"os": "wasip1", "architecture": "wasm"}}]
+                            }).encode()
+        reg.set("/v2/w/m/manifests/v1", [ok(index, headers={
+            "Content-Type": "application/vnd.oci.image.index.v1+json"})])
+        reg.set(f"/v2/w/m/manifests/{mdig}", [ok(man, headers=MT)])
+        p = self.wp("pull", "--plain-http", f"{host}/w/m:v1")
+        self.assertFails(p, 5)
+        self.assertIn("the index says", p.stderr)
+
+    def test_inspect_verifies_the_config_blob(self):
+        reg, host = registry(self)
+        cfg = b'{"architecture":"wasm","os":"wasip1"}'
+        reg.set("/v2/w/m/blobs/sha256:" + sha256_hex(cfg), [ok(cfg.replace(b"wasip1", b"evilp1"))])
+        p = self.wp("inspect", "--json", "--metadata-only", "--plain-http", f"{host}/w/m:v1")
+        self.assertFails(p, 5)
+        self.assertNotIn("evilp1", p.stdout)
 
     def test_exhausted_retries_name_the_request_and_the_registry_code(self):
         reg, host = registry(self)
@@ -385,6 +447,50 @@ class OddCacheEntries(WasmpullCase):
         self.assertEqual(fs.count("/m.wasm"), 0)
 
 
+class Durability(WasmpullCase):
+    """What no ordinary test can see: the order of fsync and rename, and that a
+    published blob is never replaced (strace shows the system calls)."""
+
+    def test_fsync_before_rename_and_no_replacing_a_blob(self):
+        import shutil
+        import subprocess
+        if not shutil.which("strace"):
+            self.skipTest("strace is not installed")
+        src = os.path.join(self.tmp, "m.wasm")
+        with open(src, "wb") as f:
+            f.write(MOD)
+        out = os.path.join(self.tmp, "o.wasm")
+        trace = os.path.join(self.tmp, "trace")
+        r = subprocess.run(["strace", "-f", "-y", "-o", trace, "-e",
+                            "trace=fsync,rename,renameat,renameat2",
+                            *self._argv(("pull", "-o", out, src), True)],
+                           env=self._env(None), capture_output=True)
+        if r.returncode != 0 and b"ptrace" in r.stderr:
+            self.skipTest("ptrace is not permitted here")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(trace) as f:
+            calls = [line for line in f if "fsync" in line or "rename" in line]
+        part = next(i for i, c in enumerate(calls) if "fsync" in c and ".part" in c)
+        publish = next(i for i, c in enumerate(calls) if "renameat2" in c)
+        self.assertLess(part, publish, calls)
+        self.assertIn("RENAME_NOREPLACE", calls[publish])
+        tmp_out = next(i for i, c in enumerate(calls) if "fsync" in c and ".o.wasm.wasmpull-" in c)
+        final = next(i for i, c in enumerate(calls) if "rename(" in c and "o.wasm" in c)
+        self.assertLess(tmp_out, final, calls)
+
+    def test_the_same_bytes_again_keep_the_published_blob(self):
+        for name in ("a.wasm", "b.wasm"):
+            with open(os.path.join(self.tmp, name), "wb") as f:
+                f.write(MOD)
+        a = self.wp("pull", os.path.join(self.tmp, "a.wasm"))
+        self.assertExit(a, 0)
+        ino = os.stat(a.stdout.strip()).st_ino
+        b = self.wp("pull", os.path.join(self.tmp, "b.wasm"))
+        self.assertExit(b, 0)
+        self.assertEqual(a.stdout, b.stdout)
+        self.assertEqual(os.stat(b.stdout.strip()).st_ino, ino)
+
+
 class Output(WasmpullCase):
 
     def setUp(self):
@@ -403,7 +509,7 @@ class Output(WasmpullCase):
         def drain():
             with open(fifo, "rb") as f:
                 got.append(f.read())
-        t = threading.Thread(target=drain)
+        t = threading.Thread(target=drain, daemon=True)  # a failed pull must not hang the run
         t.start()
         p = self.wp("pull", "-o", fifo, self.src)
         t.join(10)
