@@ -212,25 +212,15 @@ out:
 
 static enum wp_err inspect_file(struct inspect *in, struct error *err)
 {
-	const char *path = source_file_path(in->source);
 	struct fetch *f = NULL;
 	enum wp_err rc;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	if (fd < 0) {
-		rc = error_set(err, errno == ENOENT ? WP_ENOTFOUND : WP_EFAIL, "cannot open %s: %s", path,
-			       strerror(errno));
-		goto out;
-	}
-	if ((rc = tmp_cache(in, err)) != WP_OK || (rc = fetch_begin(in->tmp, in->fo.max_size, &f, err)) != WP_OK)
-		goto out;
-	if ((rc = fetch_fd(f, fd, err)) != WP_OK)
+	if ((rc = tmp_cache(in, err)) != WP_OK ||
+	    (rc = fetch_path(in->tmp, source_file_path(in->source), in->fo.max_size, &f, err)) != WP_OK)
 		goto out;
 	struct fetch_expect exp = { .raw_size = -1, .unbox = true };
 	rc = finish_module(in, f, &exp, err);
 out:
-	if (fd >= 0)
-		close(fd);
 	fetch_free(f);
 	return rc;
 }

@@ -326,20 +326,11 @@ out:
 
 static enum wp_err pull_file(struct pull *p, struct error *err)
 {
-	const char *path = source_file_path(p->source);
 	struct fetch *f = NULL;
 	struct fetch_result res;
 	enum wp_err rc;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	if (fd < 0) {
-		rc = error_set(err, errno == ENOENT ? WP_ENOTFOUND : WP_EFAIL, "cannot open %s: %s", path,
-			       strerror(errno));
-		goto out;
-	}
-	if ((rc = fetch_begin(p->cache, p->fo.max_size, &f, err)) != WP_OK)
-		goto out;
-	if ((rc = fetch_fd(f, fd, err)) != WP_OK)
+	if ((rc = fetch_path(p->cache, source_file_path(p->source), p->fo.max_size, &f, err)) != WP_OK)
 		goto out;
 	struct fetch_expect exp = { .raw_size = -1, .unbox = true, .want_hex = p->want[0] ? p->want : NULL };
 	if ((rc = fetch_finish(f, &exp, &res, err)) != WP_OK)
@@ -357,8 +348,6 @@ static enum wp_err pull_file(struct pull *p, struct error *err)
 	p->cached = false;
 	record_use(p, true);
 out:
-	if (fd >= 0)
-		close(fd);
 	fetch_free(f);
 	return rc;
 }

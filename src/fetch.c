@@ -239,7 +239,7 @@ out:
 	return rc;
 }
 
-enum wp_err fetch_fd(struct fetch *f, int fd, struct error *err)
+static enum wp_err fetch_fd(struct fetch *f, int fd, struct error *err)
 {
 	char buf[1 << 16];
 	enum wp_err rc;
@@ -255,6 +255,22 @@ enum wp_err fetch_fd(struct fetch *f, int fd, struct error *err)
 			return rc;
 	}
 	return WP_OK;
+}
+
+enum wp_err fetch_path(struct cache *c, const char *path, uint64_t max_size, struct fetch **out,
+		       struct error *err)
+{
+	enum wp_err rc;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	*out = NULL;
+	if (fd < 0)
+		return error_set(err, errno == ENOENT ? WP_ENOTFOUND : WP_EFAIL, "cannot open %s: %s",
+				 path, strerror(errno));
+	if ((rc = fetch_begin(c, max_size, out, err)) == WP_OK)
+		rc = fetch_fd(*out, fd, err);
+	close(fd);
+	return rc;
 }
 
 static enum wp_err copy_fd(int in, int out, const char *what, struct error *err)

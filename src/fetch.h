@@ -51,8 +51,9 @@ void fetch_free(struct fetch *f);
 enum wp_err fetch_url(struct http *h, const char *url, char *const *headers, size_t n_headers,
 		      const char *const *extra, uint64_t max_size, struct fetch *f,
 		      struct http_response *resp, struct error *err);
-/* Reads an open file to its end into f. */
-enum wp_err fetch_fd(struct fetch *f, int fd, struct error *err);
+/* Starts a fetch of c and reads the file at path into it (missing: WP_ENOTFOUND). */
+enum wp_err fetch_path(struct cache *c, const char *path, uint64_t max_size, struct fetch **f,
+		       struct error *err);
 
 /* Copies an open file to path atomically (temp file beside it, fsync, rename). */
 enum wp_err copy_to_path(int fd, const char *path, struct error *err);
