@@ -8,6 +8,7 @@ under test comes from $WASMPULL; each test gets its own temp dir and cache.
 import atexit
 import collections
 import hashlib
+import json
 import os
 import shutil
 import signal
@@ -521,6 +522,14 @@ class WasmpullCase(unittest.TestCase):
     def _describe(proc):
         return (f"\n$ {' '.join(map(str, proc.args))}\nexit {proc.returncode}\n"
                 f"--- stdout\n{proc.stdout}\n--- stderr\n{proc.stderr}")
+
+    def json_of(self, proc):
+        """Exit 0 and stdout one JSON object: returns it."""
+        self.assertExit(proc, 0)
+        try:
+            return json.loads(proc.stdout)
+        except ValueError:
+            self.fail("--json output is not one JSON object" + self._describe(proc))
 
     def assertExit(self, proc, code):
         if proc.returncode != code:

@@ -97,7 +97,24 @@ Request = namedtuple("Request", "method path status agent")
 _ACCESS = re.compile(r'^\S+ - \S+ \[[^\]]*\] "(\S+) (\S+) [^"]*" (\d{3}) \S+ "[^"]*" "([^"]*)"')
 
 
-class Registry:
+class _Server:
+    """What Registry and TokenServer share: a process, a run folder, a place in _live."""
+
+    def stop(self):
+        if self.proc is not None:
+            if self.proc.stdout:
+                self.proc.stdout.close()
+            _wait_exit(self.proc)
+            self.proc = None
+        if self in _live:
+            _live.remove(self)
+
+    def cleanup(self):
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Registry(_Server):
     """`docker-registry serve` on a free 127.0.0.1 port.
 
     variant: plain | tls | htpasswd | token | proxy
@@ -242,17 +259,6 @@ http:
         """The number of access-log entries so far, for access_log(since=...)."""
         return len(self.access_log(settle=0.05))
 
-    def stop(self):
-        if self.proc is not None:
-            _wait_exit(self.proc)
-            self.proc = None
-        if self in _live:
-            _live.remove(self)
-
-    def cleanup(self):
-        self.stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
     def __repr__(self):
         return f"<Registry {self.variant} {self.url}>"
 
@@ -269,7 +275,7 @@ def blob_requests(reqs, method="GET"):
 # --------------------------------------------------------------------------
 # Token server
 
-class TokenServer:
+class TokenServer(_Server):
     """tests/tokenserver.py on a free port. `realm` is its token URL; every
     token request is logged (requests()) with the way it authenticated
     (none, basic, password, refresh_token), never a secret."""
@@ -306,17 +312,6 @@ class TokenServer:
     def mark(self):
         return len(self.requests())
 
-    def stop(self):
-        if self.proc is not None:
-            self.proc.stdout.close()
-            _wait_exit(self.proc)
-            self.proc = None
-        if self in _live:
-            _live.remove(self)
-
-    def cleanup(self):
-        self.stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------

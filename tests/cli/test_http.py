@@ -51,12 +51,7 @@ class HttpCase(WasmpullCase):
         return self.wp("pull", *args, **kw)
 
     def pull_json(self, *args, **kw):
-        p = self.pull("--json", *args, **kw)
-        self.assertExit(p, 0)
-        try:
-            return json.loads(p.stdout)
-        except ValueError:
-            self.fail("--json output is not one JSON object" + self._describe(p))
+        return self.json_of(self.pull("--json", *args, **kw))
 
     def assertPulled(self, proc, data):
         """Exit 0, one absolute path on stdout, in the cache, holding data."""

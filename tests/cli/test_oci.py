@@ -134,12 +134,7 @@ class OciCase(WasmpullCase):
         return self.wp("pull", "--plain-http", *args, **kw)
 
     def pull_json(self, *args, **kw):
-        p = self.pull("--json", *args, **kw)
-        self.assertExit(p, 0)
-        try:
-            return json.loads(p.stdout)
-        except ValueError:
-            self.fail("--json output is not one JSON object" + self._describe(p))
+        return self.json_of(self.pull("--json", *args, **kw))
 
     def assertModule(self, path, module):
         self.assertTrue(os.path.isabs(path), path)
