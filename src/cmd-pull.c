@@ -170,14 +170,14 @@ static bool same_platform(const struct cache_entry *e, const struct pull *p)
 }
 
 /* A record of this source that we may use without asking the network. */
-static enum wp_err try_record(struct pull *p, const char *key, bool fresh_only, struct error *err)
+static enum wp_err try_record(struct pull *p, bool fresh_only, struct error *err)
 {
 	struct cache_entry e = { 0 };
 	struct error tmp;
 	enum wp_err rc;
 
 	error_init(&tmp);
-	if (cache_lookup(p->cache, key, &e, &tmp) != WP_OK)
+	if (cache_lookup(p->cache, p->key, &e, &tmp) != WP_OK)
 		return WP_ENOTFOUND;
 	/* a record made for another --platform of the same index is not this pull's */
 	if ((fresh_only && e.checked < (int64_t)p->started) || !same_platform(&e, p)) {
@@ -550,7 +550,7 @@ static enum wp_err run(struct pull *p, struct global *g, struct error *err)
 		if (rc != WP_ENOTFOUND)
 			goto hit;
 	}
-	if (p->policy != POLICY_ALWAYS && (rc = try_record(p, key, false, err)) != WP_ENOTFOUND)
+	if (p->policy != POLICY_ALWAYS && (rc = try_record(p, false, err)) != WP_ENOTFOUND)
 		goto hit;
 	if (p->policy == POLICY_NEVER) {
 		rc = error_set(err, WP_ENOTFOUND, "not in the cache (policy never)");
@@ -559,7 +559,7 @@ static enum wp_err run(struct pull *p, struct global *g, struct error *err)
 	if ((rc = cache_lock_source(p->cache, key, p->deadline, &lock, &waited, err)) != WP_OK)
 		goto done;
 	/* whoever held the lock may just have fetched it for us */
-	if (waited && (rc = try_record(p, key, true, err)) != WP_ENOTFOUND)
+	if (waited && (rc = try_record(p, true, err)) != WP_ENOTFOUND)
 		goto hit;
 	progress_start(p->shown);
 	rc = kind == SOURCE_HTTP ? pull_http(p, err) : pull_oci(p, &r, key, err);
