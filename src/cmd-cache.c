@@ -839,6 +839,24 @@ static struct rec *find_rec(struct rm_state *st, const char *source)
 	return NULL;
 }
 
+/* The one record whose redacted form (what ls shows) is shown; NULL if none or several. */
+static struct rec *find_rec_shown(struct rm_state *st, const char *shown)
+{
+	struct rec *found = NULL;
+
+	for (size_t i = 0; i < st->inv.nrecs; i++) {
+		struct rec *r = &st->inv.recs[i];
+		char *s = r->dropped ? NULL : source_redact(r->e.source);
+		bool same = s && strcmp(s, shown) == 0;
+		free(s);
+		if (same && found)
+			return NULL;
+		if (same)
+			found = r;
+	}
+	return found;
+}
+
 /* One argument: WP_OK, WP_ENOTFOUND, or a usage error in err. */
 static enum wp_err rm_one(struct rm_state *st, const char *arg, struct error *err)
 {
@@ -874,6 +892,8 @@ static enum wp_err rm_one(struct rm_state *st, const char *arg, struct error *er
 	r = find_rec(st, key);
 	if (!r)
 		r = find_rec(st, arg);
+	if (!r)
+		r = find_rec_shown(st, arg);
 	free(key);
 	if (!r) {
 		if (tmp.code == WP_EUSAGE && kind == 0)

@@ -252,6 +252,15 @@ class Secrets(WasmpullCase):
         for r in thief.requests:
             self.assertIsNone(r.headers.get("Authorization"), r)
 
+    def test_cache_rm_takes_the_url_as_ls_shows_it(self):
+        fs = self.start_fault({"/m.wasm": [ok(MOD)]})
+        self.assertExit(self.wp("pull", fs.url + "/m.wasm?token=S3CRETTOK"), 0)
+        shown = json.loads(self.wp("cache", "ls", "--json").stdout)[0]["sources"][0]
+        self.assertNotIn("S3CRETTOK", shown)
+        r = self.wp("cache", "rm", shown)
+        self.assertExit(r, 0)
+        self.assertEqual(json.loads(self.wp("cache", "ls", "--json").stdout), [])
+
     def test_no_header_follows_a_redirect_to_another_host(self):
         other = self.start_fault({"/m.wasm": [ok(MOD)]}, host="localhost")
         first = self.start_fault({"/m.wasm": [redirect(other.url + "/m.wasm")]})
