@@ -173,21 +173,40 @@ static enum wp_err parse_descriptors(const cJSON *arr, const char *what, bool pl
 	return rc;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 /* A key twice in one object: JSON parsers disagree on which one wins (cJSON
- * the first, Go the last), so the registry and we could read two manifests. */
+ * the first, Go the last), so the registry and we could read two manifests.
+ * Sorting each object's keys keeps this O(n log n) on a 4 MiB manifest. */
 static bool has_duplicate_keys(const cJSON *j, int depth)
 {
+	const char **keys = NULL;
+	size_t n = 0, cap = 0;
+	bool dup = false;
+
 	if (depth > 64)
 		return true;
-	for (const cJSON *a = j ? j->child : NULL; a; a = a->next) {
-		if (cJSON_IsObject(j))
-			for (const cJSON *b = a->next; b; b = b->next)
-				if (a->string && b->string && !strcmp(a->string, b->string))
-					return true;
+	for (const cJSON *a = j ? j->child : NULL; a && !dup; a = a->next) {
+		if (cJSON_IsObject(j) && a->string) {
+			if (n == cap) {
+				cap = cap ? cap * 2 : 16;
+				keys = xrealloc(keys, cap * sizeof(*keys));
+			}
+			keys[n++] = a->string;
+		}
 		if ((cJSON_IsObject(a) || cJSON_IsArray(a)) && has_duplicate_keys(a, depth + 1))
-			return true;
+			dup = true;
 	}
-	return false;
+	if (!dup && n > 1) {
+		qsort(keys, n, sizeof(*keys), cmp_str);
+		for (size_t i = 1; i < n && !dup; i++)
+			dup = strcmp(keys[i - 1], keys[i]) == 0;
+	}
+	free(keys);
+	return dup;
 }
 
 enum wp_err manifest_parse(const char *body, size_t len, const char *content_type,

@@ -3,6 +3,7 @@
 
 #include "check.h"
 #include "manifest.h"
+#include "util.h"
 
 #define HEX(c) c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c \
 	       c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c
@@ -360,8 +361,34 @@ static void test_platforms(void)
 	CHECK_STR(wasm_format_name(FMT_DOCKER_COMPAT), "docker-compat");
 }
 
+/* A manifest near the 4 MiB cap with 200k annotation keys: the duplicate-key
+ * check must stay near-linear (a quadratic one runs into meson's timeout). */
+static void test_many_keys(void)
+{
+	struct strbuf sb;
+	struct manifest m;
+	struct error err;
+	enum wp_err rc;
+
+	for (int dup = 0; dup < 2; dup++) {
+		strbuf_init(&sb);
+		strbuf_addstr(&sb, "{\"schemaVersion\":2,\"mediaType\":\"" MT_OCI_MANIFEST "\",\"config\":"
+			      CNCF_CFG ",\"layers\":[" WASM_LAYER(DB) "],\"annotations\":{");
+		for (int i = 0; i < 200000; i++)
+			strbuf_addf(&sb, "%s\"k%d\":\"v\"", i ? "," : "", dup && i == 199999 ? 7 : i);
+		strbuf_addstr(&sb, "}}");
+		error_init(&err);
+		rc = manifest_parse(sb.buf, sb.len, NULL, &m, &err);
+		CHECK(rc == (dup ? WP_EVERIFY : WP_OK), "200k keys, dup=%d: rc %d %s", dup, rc, err.msg);
+		if (rc == WP_OK)
+			manifest_release(&m);
+		strbuf_release(&sb);
+	}
+}
+
 int main(void)
 {
+	test_many_keys();
 	test_manifests();
 	test_fields();
 	test_indexes();
