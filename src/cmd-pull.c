@@ -452,22 +452,29 @@ out:
 	return rc;
 }
 
-/* -o must not land inside the cache: a module file there would turn writable. */
+/* -o must not land inside the cache (a module file there would turn writable),
+ * nor in a folder that is not there: both are known before anything is fetched. */
 static enum wp_err check_output(const struct pull *p, struct error *err)
 {
-	char *dup = xstrdup(p->output), *dir = realpath(dirname(dup), NULL);
+	struct stat st;
+	/* where the bytes will land: through a symlink, what it points at */
+	char *target = lstat(p->output, &st) == 0 && S_ISLNK(st.st_mode) ? realpath(p->output, NULL)
+									   : NULL;
+	const char *path = target ? target : p->output;
+	char *dup = xstrdup(path), *dir = realpath(dirname(dup), NULL);
 	const char *root = cache_root(p->cache);
 	size_t n = strlen(root);
 	enum wp_err rc = WP_OK;
 
-	struct stat st;
-
-	if (dir && !strncmp(dir, root, n) && (dir[n] == '/' || dir[n] == '\0'))
+	if (!dir)
+		rc = error_set(err, WP_EFAIL, "cannot write -o %s: %s", p->output, strerror(errno));
+	else if (!strncmp(dir, root, n) && (dir[n] == '/' || dir[n] == '\0'))
 		rc = error_set(err, WP_EUSAGE, "-o %s is inside the cache %s", p->output, root);
-	else if (stat(p->output, &st) == 0 && S_ISDIR(st.st_mode))
+	else if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
 		rc = error_set(err, WP_EUSAGE, "-o %s is a folder; name the file to write", p->output);
 	free(dir);
 	free(dup);
+	free(target);
 	return rc;
 }
 

@@ -299,7 +299,8 @@ enum wp_err copy_to_path(int fd, const char *path, struct error *err)
 	struct stat st;
 	int out = -1;
 
-	/* -o through a symlink replaces what it points at, and keeps the link */
+	/* -o through a symlink replaces what it points at, and keeps the link
+	 * (a dangling one is replaced itself: there is nothing to follow) */
 	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode) && (real = realpath(path, NULL)))
 		path = real;
 	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {

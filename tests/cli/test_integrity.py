@@ -537,6 +537,23 @@ class Output(WasmpullCase):
         with open(target, "rb") as f:
             self.assertEqual(f.read(), MOD)
 
+    def test_a_symlink_into_the_cache_is_2(self):
+        p = self.wp("pull", self.src)
+        self.assertExit(p, 0)
+        blob = p.stdout.strip()
+        link = os.path.join(self.tmp, "out.wasm")
+        os.symlink(blob, link)
+        other = os.path.join(self.tmp, "other.wasm")
+        with open(other, "wb") as f:
+            f.write(wasm_module(b"other"))
+        self.assertFails(self.wp("pull", "-o", link, other), 2)
+        self.assertExit(self.wp("cache", "verify"), 0)
+
+    def test_a_missing_output_folder_fails_before_any_read(self):
+        p = self.wp("pull", "-o", os.path.join(self.tmp, "nope", "m.wasm"), self.src)
+        self.assertFails(p, 1)
+        self.assertNothingStored()
+
     def test_inside_the_cache_or_a_folder_is_2(self):
         p = self.wp("pull", self.src)
         self.assertExit(p, 0)
