@@ -208,6 +208,21 @@ static enum wp_err try_digest(struct pull *p, const char *digest, struct error *
 	return rc;
 }
 
+/* A raw module layer already cached, whose size agrees with its descriptor. */
+static enum wp_err try_layer(struct pull *p, const struct descriptor *layer, struct error *err)
+{
+	struct cache_entry e = { 0 };
+	struct error tmp;
+	enum wp_err rc = WP_ENOTFOUND;
+
+	error_init(&tmp);
+	if (cache_find_digest(p->cache, layer->digest, &e, &tmp) == WP_OK &&
+	    !strcmp(e.digest, layer->digest) && e.size == layer->size)
+		rc = use_entry(p, &e, layer->digest, err);
+	cache_entry_release(&e);
+	return rc;
+}
+
 /* Writes this source's record; checked: the network was asked just now. */
 static void record_use(struct pull *p, bool checked)
 {
@@ -216,6 +231,10 @@ static void record_use(struct pull *p, bool checked)
 	int64_t t = now_wall();
 
 	error_init(&tmp);
+	/* a digest hit on bytes another kind of source brought tells nothing of
+	 * this reference's manifest: no record for it from that */
+	if (p->entry.format && !strcmp(p->entry.format, "unknown"))
+		return;
 	/* a hit only moves last_used: it must not undo a newer pull's record */
 	if (!checked && cache_lookup(p->cache, p->key, &now, &tmp) == WP_OK &&
 	    strcmp(now.digest, p->entry.digest) != 0) {
@@ -403,10 +422,11 @@ static enum wp_err pull_oci(struct pull *p, const struct ref *r, const char *key
 	rc = WP_OK;
 
 	const struct descriptor *layer = &res.chosen.layers[res.layer];
-	/* the same layer may be cached under another reference or a URL */
-	if ((rc = try_digest(p, layer->digest, err)) == WP_OK)
+	/* the same raw layer may be cached under another reference or a URL;
+	 * its descriptor must still tell the truth about its size */
+	if (res.kind == LAYER_RAW && (rc = try_layer(p, layer, err)) == WP_OK)
 		goto fill;
-	if (rc != WP_ENOTFOUND)
+	if (rc != WP_OK && rc != WP_ENOTFOUND)
 		goto out;
 	rc = WP_OK;
 	const char *want = p->want[0] ? p->want : NULL;

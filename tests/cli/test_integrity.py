@@ -425,6 +425,29 @@ class OddCacheEntries(WasmpullCase):
         self.assertEqual(j["manifest_digest"], "sha256:" + sha256_hex(w2o))
         self.assertEqual(reg.count("/v2/w/m/blobs/sha256:" + sha256_hex(MOD)), 1)
 
+    def test_a_cached_layer_is_not_reused_when_the_size_lies(self):
+        reg, host = registry(self)
+        self.assertExit(self.wp("pull", "--plain-http", f"{host}/w/m:v1"), 0)
+        liar = json.loads(cncf_manifest(MOD))
+        liar["layers"][0]["size"] += 1
+        reg.set("/v2/w/m/manifests/liar", [ok(json.dumps(liar).encode(), headers=MT)])
+        p = self.wp("pull", "--plain-http", f"{host}/w/m:liar")
+        self.assertFails(p, 5)
+
+    def test_a_sha256_hit_from_a_file_writes_no_record_for_the_reference(self):
+        reg, host = registry(self)
+        src = os.path.join(self.tmp, "m.wasm")
+        with open(src, "wb") as f:
+            f.write(MOD)
+        self.assertExit(self.wp("pull", src), 0)
+        p = self.wp("pull", "--plain-http", "--json", "--sha256", sha256_hex(MOD),
+                    f"{host}/w/m:v1")
+        self.assertTrue(self.json_of(p)["cached"])
+        self.assertEqual(reg.count("/v2/w/m/manifests/v1"), 0)
+        q = self.json_of(self.wp("pull", "--plain-http", "--json", f"{host}/w/m:v1"))
+        self.assertEqual(q["format"], "cncf")
+        self.assertEqual(reg.count("/v2/w/m/manifests/v1"), 1)
+
     def test_cache_commands_after_a_platform_pull(self):
         OciLayers.test_another_tag_of_a_cached_index_downloads_no_blob(self, "wasip1/wasm")
         for args in (("cache", "ls"), ("cache", "ls", "--json"), ("cache", "verify"),
