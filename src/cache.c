@@ -39,6 +39,7 @@ void cache_entry_release(struct cache_entry *e)
 	free(e->digest);
 	free(e->raw_digest);
 	free(e->manifest_digest);
+	free(e->platform_digest);
 	free(e->reference);
 	free(e->format);
 	free(e->platform);
@@ -54,6 +55,7 @@ void cache_entry_copy(struct cache_entry *d, const struct cache_entry *s)
 	d->digest = xstrdup(s->digest);
 	d->raw_digest = xstrdup(s->raw_digest);
 	d->manifest_digest = xstrdup(s->manifest_digest);
+	d->platform_digest = xstrdup(s->platform_digest);
 	d->reference = xstrdup(s->reference);
 	d->format = xstrdup(s->format);
 	d->platform = xstrdup(s->platform);
@@ -210,6 +212,7 @@ static bool parse_record(const char *text, struct cache_entry *e)
 	e->size = (uint64_t)json_int(o, "size");
 	e->raw_digest = json_str(o, "raw_digest");
 	e->manifest_digest = json_str(o, "manifest_digest");
+	e->platform_digest = json_str(o, "platform_digest");
 	e->reference = json_str(o, "reference");
 	e->format = json_str(o, "format");
 	e->platform = json_str(o, "platform");
@@ -260,7 +263,8 @@ static bool find_cb(const struct cache_entry *e, void *ud)
 
 	if ((e->digest && strcmp(e->digest, d) == 0) ||
 	    (e->raw_digest && strcmp(e->raw_digest, d) == 0) ||
-	    (e->manifest_digest && strcmp(e->manifest_digest, d) == 0)) {
+	    (e->manifest_digest && strcmp(e->manifest_digest, d) == 0) ||
+	    (e->platform_digest && strcmp(e->platform_digest, d) == 0)) {
 		f->found = true;
 		cache_entry_copy(f->out, e);
 		return false;
@@ -339,6 +343,7 @@ enum wp_err cache_put(struct cache *c, const struct cache_entry *e, struct error
 	cJSON_AddNumberToObject(o, "size", (double)e->size);
 	add_str(o, "raw_digest", e->raw_digest);
 	add_str(o, "manifest_digest", e->manifest_digest);
+	add_str(o, "platform_digest", e->platform_digest);
 	add_str(o, "reference", e->reference);
 	add_str(o, "format", e->format);
 	add_str(o, "platform", e->platform);

@@ -16,6 +16,7 @@ struct cache_entry {
 	uint64_t size;
 	char *raw_digest;      /* what was downloaded, before unboxing */
 	char *manifest_digest; /* OCI: what the reference resolved to */
+	char *platform_digest; /* OCI: the manifest taken from an index, or NULL */
 	char *reference;       /* OCI: normalized reference */
 	char *format;          /* "cncf", "http", … */
 	char *platform;        /* OCI: the --platform asked for, or NULL */

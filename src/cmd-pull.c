@@ -95,14 +95,15 @@ static const char *digest_hex(const char *digest)
 	return str_starts_with(digest, "sha256:") ? digest + 7 : digest;
 }
 
-/* --sha256 names the module, what was downloaded, or the manifest of e. */
+/* --sha256 names the module, what was downloaded, or a manifest of e. */
 static bool entry_proves_want(const struct pull *p, const struct cache_entry *e)
 {
 	const char *w = p->want;
 
 	return !w[0] || !strcmp(digest_hex(e->digest), w) ||
 	       (e->raw_digest && !strcmp(digest_hex(e->raw_digest), w)) ||
-	       (e->manifest_digest && !strcmp(digest_hex(e->manifest_digest), w));
+	       (e->manifest_digest && !strcmp(digest_hex(e->manifest_digest), w)) ||
+	       (e->platform_digest && !strcmp(digest_hex(e->platform_digest), w));
 }
 
 /* Takes what e says of the module; of another source's record only what is
@@ -110,8 +111,9 @@ static bool entry_proves_want(const struct pull *p, const struct cache_entry *e)
 static void adopt_entry(struct pull *p, struct cache_entry *e, const char *via)
 {
 	/* another reference's manifest and format are ours only if we matched its manifest */
-	bool same_manifest = via && e->manifest_digest && !strcmp(e->manifest_digest, via) &&
-			     p->kind == SOURCE_OCI;
+	bool same_manifest = via && p->kind == SOURCE_OCI &&
+			     ((e->manifest_digest && !strcmp(e->manifest_digest, via)) ||
+			      (e->platform_digest && !strcmp(e->platform_digest, via)));
 
 	cache_entry_release(&p->entry);
 	if (!strcmp(e->source, p->key)) {
@@ -124,6 +126,7 @@ static void adopt_entry(struct pull *p, struct cache_entry *e, const char *via)
 	p->entry.raw_digest = e->raw_digest, e->raw_digest = NULL;
 	if (same_manifest) {
 		p->entry.manifest_digest = e->manifest_digest, e->manifest_digest = NULL;
+		p->entry.platform_digest = e->platform_digest, e->platform_digest = NULL;
 		p->entry.format = e->format, e->format = NULL;
 	}
 	if (!p->entry.format)
@@ -458,6 +461,8 @@ fill:
 	free(p->entry.last_modified);
 	p->entry.etag = p->entry.last_modified = NULL;
 	p->entry.manifest_digest = xstrdup(res.digest);
+	free(p->entry.platform_digest);
+	p->entry.platform_digest = res.from_index ? xstrdup(res.chosen_digest) : NULL;
 	p->entry.reference = ref_string(r);
 	p->entry.format = xstrdup(wasm_format_name(res.format));
 	free(p->entry.platform);

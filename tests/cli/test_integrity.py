@@ -162,6 +162,13 @@ class OciLayers(WasmpullCase):
         self.assertTrue(json.loads(p.stdout)["cached"])
         self.assertEqual(reg.count("/v2/w/m/blobs/sha256:" + sha256_hex(MOD)), 1)
 
+    def test_never_accepts_the_platform_manifest_digest(self):
+        self.test_another_tag_of_a_cached_index_downloads_no_blob()
+        child = sha256_hex(cncf_manifest(MOD))
+        p = self.wp("pull", "--plain-http", "--policy", "never", "--sha256", child,
+                    f"{self.host}/w/m:a")
+        self.assertExit(p, 0)
+
     def test_always_on_an_unchanged_index_is_one_request(self):
         self.test_another_tag_of_a_cached_index_downloads_no_blob()
         reg = self.reg
