@@ -333,41 +333,38 @@ static bool remove_module(struct inventory *inv, struct module *m, bool dry_run,
 	return true;
 }
 
+struct fresh_ctx {
+	const struct inventory *inv;
+	const char *hex;
+	bool found;
+};
+
+/* A record pointing at hex that the inventory does not know, or knows older:
+ * a pull wrote or used it after gc read the index. */
+static bool fresh_cb(const struct cache_entry *e, void *ud)
+{
+	struct fresh_ctx *f = ud;
+	const struct rec *known = NULL;
+
+	if (strcmp(hex_of(e->digest), f->hex) != 0)
+		return true;
+	for (size_t i = 0; i < f->inv->nrecs && !known; i++)
+		if (!strcmp(f->inv->recs[i].e.source, e->source))
+			known = &f->inv->recs[i];
+	if (!known || strcmp(known->e.digest, e->digest) || e->last_used > known->e.last_used)
+		f->found = true;
+	return !f->found;
+}
+
 /* Whether a pull used m after we read the index: then it is not old any more. */
 static bool used_since(struct inventory *inv, const struct module *m)
 {
-	bool used = false;
+	struct fresh_ctx f = { inv, m->hex, false };
+	struct error tmp;
 
-	for (size_t i = 0; !used && i < inv->nrecs; i++) {
-		const struct rec *r = &inv->recs[i];
-		struct cache_entry now = { 0 };
-		struct error tmp;
-
-		error_init(&tmp);
-		if (!rec_points_at(r, m->hex) || cache_lookup(inv->cache, r->e.source, &now, &tmp) != WP_OK)
-			continue;
-		used = strcmp(now.digest, r->e.digest) == 0 && now.last_used > r->e.last_used;
-		cache_entry_release(&now);
-	}
-	if (!used) {
-		/* a pull that published m after we read the index wrote a record we never saw */
-		char *d = xasprintf("sha256:%s", m->hex);
-		struct cache_entry e = { 0 };
-		struct error tmp;
-
-		error_init(&tmp);
-		if (cache_find_digest(inv->cache, d, &e, &tmp) == WP_OK) {
-			used = true;
-			for (size_t i = 0; i < inv->nrecs; i++)
-				if (rec_points_at(&inv->recs[i], m->hex) &&
-				    !strcmp(inv->recs[i].e.source, e.source) &&
-				    inv->recs[i].e.last_used >= e.last_used)
-					used = false;
-		}
-		cache_entry_release(&e);
-		free(d);
-	}
-	return used;
+	error_init(&tmp);
+	cache_each(inv->cache, fresh_cb, &f, &tmp);
+	return f.found;
 }
 
 static void format_time(int64_t t, bool utc, char *buf, size_t len)
