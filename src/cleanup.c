@@ -15,10 +15,13 @@
 
 static char *paths[MAX_PATHS];
 static char *trees[MAX_PATHS]; /* folders, removed whole */
+static volatile pid_t group;  /* a credential helper's process group, killed with us */
 static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
 
 static void on_signal(int sig)
 {
+	if (group > 0)
+		kill(-group, SIGKILL);
 	for (int i = 0; i < MAX_PATHS; i++)
 		if (paths[i])
 			unlink(paths[i]);
@@ -99,4 +102,9 @@ void cleanup_add_tree(const char *path)
 void cleanup_remove_tree(const char *path)
 {
 	set(trees, path, false);
+}
+
+void cleanup_set_group(pid_t pgid)
+{
+	group = pgid;
 }

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "authparse.h"
+#include "cleanup.h"
 #include "digest.h"
 #include "http.h"
 #include "log.h"
@@ -195,6 +196,7 @@ static bool run_helper(const char *name, const char *server, double deadline,
 		pid = -1;
 		goto out;
 	}
+	cleanup_set_group(pid);
 	signal(SIGPIPE, SIG_IGN);
 	if (write(in[1], server, strlen(server)) < 0)
 		goto out;
@@ -239,6 +241,7 @@ out:
 			ok = auth_parse_helper_reply(sb.buf, sb.len, cred);
 		}
 	}
+	cleanup_set_group(0);
 	if (sb.buf)
 		explicit_bzero(sb.buf, sb.len);
 	strbuf_release(&sb);

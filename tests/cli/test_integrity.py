@@ -369,6 +369,27 @@ class CredentialHelpers(WasmpullCase):
         self.assertLess(time.time() - t0, 15)
         self.assertFails(p, 6)
 
+    def test_a_helper_dies_with_the_pull(self):
+        import signal
+        import subprocess
+        import time
+        host, auth = self.basic_registry()
+        marker = "61.%d" % os.getpid()
+        env = self.helper(f"sleep {marker}\n")
+        p = self.wp_bg("pull", "--plain-http", "--authfile", auth, f"{host}/w/m:v1", env=env)
+
+        def helper_alive():
+            return subprocess.run(["pgrep", "-f", f"sleep {marker}"],
+                                  capture_output=True).returncode == 0
+        deadline = time.time() + 10
+        while time.time() < deadline and not helper_alive():
+            time.sleep(0.05)
+        self.assertTrue(helper_alive())
+        os.killpg(p.pid, signal.SIGINT)  # what Ctrl-C does
+        p.wait(timeout=10)
+        time.sleep(0.2)
+        self.assertFalse(helper_alive())
+
     def test_a_helper_complaining_on_stderr_is_not_echoed(self):
         host, auth = self.basic_registry()
         env = self.helper("echo 'token HELPERSECRET expired' >&2\necho line2 >&2\nexit 1\n")
