@@ -836,8 +836,9 @@ static struct rec *find_rec(struct rm_state *st, const char *source)
 	return NULL;
 }
 
-/* The one record whose redacted form (what ls shows) is shown; NULL if none or several. */
-static struct rec *find_rec_shown(struct rm_state *st, const char *shown)
+/* The one record whose redacted form (what ls shows) is shown; NULL if none,
+ * or several (then *several is set). */
+static struct rec *find_rec_shown(struct rm_state *st, const char *shown, bool *several)
 {
 	struct rec *found = NULL;
 
@@ -846,8 +847,10 @@ static struct rec *find_rec_shown(struct rm_state *st, const char *shown)
 		char *s = r->dropped ? NULL : source_redact(r->e.source);
 		bool same = s && strcmp(s, shown) == 0;
 		free(s);
-		if (same && found)
+		if (same && found) {
+			*several = true;
 			return NULL;
+		}
 		if (same)
 			found = r;
 	}
@@ -889,9 +892,13 @@ static enum wp_err rm_one(struct rm_state *st, const char *arg, struct error *er
 	r = find_rec(st, key);
 	if (!r)
 		r = find_rec(st, arg);
+	bool several = false;
 	if (!r)
-		r = find_rec_shown(st, arg);
+		r = find_rec_shown(st, arg, &several);
 	free(key);
+	if (several)
+		return error_set(err, WP_EUSAGE,
+				 "%s names several sources; give the URL as it was pulled, or a digest", arg);
 	if (!r) {
 		if (tmp.code == WP_EUSAGE && kind == 0)
 			return error_set(err, WP_EUSAGE, "%s", tmp.msg);

@@ -555,10 +555,11 @@ enum wp_err http_request(struct http *h, const struct http_request *req,
 			notef("%s: HTTP 206 does not continue the download; starting again", shown);
 			continue;
 		}
-		if (resp->status == 200 && written && !validator) {
+		if (resp->status == 200 && written) {
 			/* what identifies this body, for If-Range on a resume; weak ETags can't */
 			const char *v = resp->etag && !str_starts_with(resp->etag, "W/") ? resp->etag
 											   : resp->last_modified;
+			free(validator);
 			validator = xstrdup(v);
 		}
 		if (cc != CURLE_OK) {
