@@ -109,7 +109,7 @@ struct http_sink fetch_sink(struct fetch *f)
 	return (struct http_sink){ sink_write, sink_reset, f };
 }
 
-enum wp_err fetch_write(struct fetch *f, const void *data, size_t len, struct error *err)
+static enum wp_err fetch_write(struct fetch *f, const void *data, size_t len, struct error *err)
 {
 	if (f->max_size && f->size + len > f->max_size)
 		return error_set(err, WP_EVERIFY, "larger than the size limit (%llu bytes)",

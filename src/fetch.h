@@ -33,8 +33,6 @@ enum wp_err fetch_begin(struct cache *c, uint64_t max_size, struct fetch **f, st
 uint64_t fetch_limit(const struct fetch *f);
 /* The sink to hand to http_request. */
 struct http_sink fetch_sink(struct fetch *f);
-/* Feeds bytes directly (file sources). */
-enum wp_err fetch_write(struct fetch *f, const void *data, size_t len, struct error *err);
 /* Verifies against exp, unboxes, and publishes the module in the cache. */
 enum wp_err fetch_finish(struct fetch *f, const struct fetch_expect *exp, struct fetch_result *res,
 			 struct error *err);

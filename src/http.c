@@ -20,6 +20,10 @@
 #include "source.h"
 
 #define MAX_REDIRECTS 10
+#define CONNECT_TIMEOUT_MS 30000L
+/* DESIGN: a server under 1 KiB/s for 30 s has stalled */
+#define STALL_BYTES_PER_S 1024L
+#define STALL_SECONDS 30L
 #define ERROR_BODY_MAX (64u << 10)
 
 struct http {
@@ -128,7 +132,6 @@ void http_response_release(struct http_response *r)
 	free(r->last_modified);
 	free(r->docker_digest);
 	free(r->www_authenticate);
-	free(r->effective_url);
 	strbuf_release(&r->body);
 	memset(r, 0, sizeof(*r));
 }
@@ -262,7 +265,6 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
 			n = cap > r->body.len ? (size_t)(cap - r->body.len) : 0;
 		}
 		strbuf_add(&r->body, data, n);
-		r->body_len = r->body.len;
 		return size * nmemb;
 	}
 	if (x->first_chunk) {
@@ -291,7 +293,6 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
 		return 0;
 	}
 	*x->written += n;
-	r->body_len = *x->written;
 	return n;
 }
 
@@ -451,10 +452,9 @@ static void setup(struct http *h, const struct http_request *req, const char *ur
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, x);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
-			 (long)((h->o.connect_timeout > 0 ? h->o.connect_timeout : 30) * 1000));
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, h->o.low_speed_limit ? h->o.low_speed_limit : 1024L);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, h->o.low_speed_time ? h->o.low_speed_time : 30L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, STALL_BYTES_PER_S);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, STALL_SECONDS);
 	if (remaining > 0)
 		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(remaining * 1000) + 1);
 	if (h->ca_blob) {
@@ -514,7 +514,6 @@ enum wp_err http_request(struct http *h, const struct http_request *req,
 		h->errbuf[0] = '\0';
 		cc = curl_easy_perform(h->curl);
 		curl_slist_free_all(hdrs);
-		resp->attempts = attempt;
 
 		free(shown);
 		shown = source_redact(url);
@@ -631,8 +630,6 @@ enum wp_err http_request(struct http *h, const struct http_request *req,
 		}
 		break;
 	}
-	resp->effective_url = url;
-	url = NULL;
 out:
 	free(validator);
 	free(shown);

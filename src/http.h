@@ -14,9 +14,6 @@ struct http_opts {
 	const char *insecure_host; /* host[:port] whose TLS peer is not verified, or NULL */
 	double deadline;         /* absolute now_mono() time; 0: none */
 	int attempts;            /* total tries for transient failures, >= 1 */
-	double connect_timeout;  /* seconds; 0: 30 */
-	long low_speed_limit;    /* bytes/s below which ...; 0: 1024 */
-	long low_speed_time;     /* ... for this many seconds a transfer is stalled; 0: 30 */
 	/* Told how a streamed body advances (total 0: unknown), or NULL. */
 	void (*progress)(uint64_t now, uint64_t total);
 };
@@ -46,10 +43,7 @@ struct http_response {
 	long status;
 	char *content_type, *etag, *last_modified, *docker_digest, *www_authenticate;
 	bool accept_ranges;
-	char *effective_url;  /* after redirects */
 	struct strbuf body;   /* when the request had no sink, or the status was not 2xx */
-	uint64_t body_len;
-	int attempts;         /* requests made, retries included */
 };
 
 struct http;
