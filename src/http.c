@@ -481,7 +481,7 @@ static void setup(struct http *h, const struct http_request *req, const char *ur
 enum wp_err http_request(struct http *h, const struct http_request *req,
 			 struct http_response *resp, struct error *err)
 {
-	char *url = xstrdup(req->url), *shown = NULL, *validator = NULL;
+	char *url = xstrdup(req->url), *shown = NULL, *validator = NULL, *location = NULL;
 	uint64_t written = 0, total = UINT64_MAX;
 	int attempt = 0, redirects = 0;
 	enum wp_err rc = WP_OK;
@@ -514,6 +514,9 @@ enum wp_err http_request(struct http *h, const struct http_request *req,
 		h->errbuf[0] = '\0';
 		cc = curl_easy_perform(h->curl);
 		curl_slist_free_all(hdrs);
+		free(location);
+		location = x.location; /* freed on the next round or on the way out */
+		const char *why = h->errbuf[0] ? h->errbuf : curl_easy_strerror(cc);
 
 		free(shown);
 		shown = source_redact(url);
@@ -522,7 +525,7 @@ enum wp_err http_request(struct http *h, const struct http_request *req,
 			       resp->status, (now_mono() - t0) * 1000);
 		else
 			tracef("%s %s -> %s (%.0f ms)", req->method ? req->method : "GET", shown,
-			       h->errbuf[0] ? h->errbuf : curl_easy_strerror(cc), (now_mono() - t0) * 1000);
+			       why, (now_mono() - t0) * 1000);
 		if (x.ratelimit || x.ratelimit_limit)
 			notef("%s: rate limit: %s remaining of %s", shown, x.ratelimit ? x.ratelimit : "?",
 			      x.ratelimit_limit ? x.ratelimit_limit : "?");
@@ -530,19 +533,16 @@ enum wp_err http_request(struct http *h, const struct http_request *req,
 		free(x.ratelimit_limit);
 
 		if (x.too_big) {
-			free(x.location);
 			rc = error_set(err, WP_EVERIFY, "larger than the size limit (%llu bytes)",
 				       (unsigned long long)req->max_body);
 			goto out;
 		}
 		if (x.sink_failed) {
-			free(x.location);
 			rc = error_set(err, WP_EFAIL, "cannot store the download");
 			goto out;
 		}
 		if (x.bad_range) {
 			/* start over from zero, and ask for no more ranges from this server */
-			free(x.location);
 			req->sink.reset(req->sink.ctx);
 			written = 0;
 			total = UINT64_MAX;
@@ -562,31 +562,29 @@ enum wp_err http_request(struct http *h, const struct http_request *req,
 			validator = xstrdup(v);
 		}
 		if (cc != CURLE_OK) {
-			free(x.location);
 			resume_ok = resp->accept_ranges;
 			if (h->o.deadline > 0 && now_mono() >= h->o.deadline) {
 				rc = error_set(err, WP_ENET, "timed out (%s)",
-					       h->errbuf[0] ? h->errbuf : curl_easy_strerror(cc));
+					       why);
 				goto out;
 			}
 			if (transient_curl(cc) && attempt < h->o.attempts) {
 				double d = backoff(attempt);
 				notef("%s: %s; retrying in %.1f s", shown,
-				      h->errbuf[0] ? h->errbuf : curl_easy_strerror(cc), d);
+				      why, d);
 				sleep_for(d);
 				continue;
 			}
 			if (transient_curl(cc) && attempt > 1)
 				rc = error_set(err, WP_ENET, "%s (after %d attempts)",
-					       h->errbuf[0] ? h->errbuf : curl_easy_strerror(cc), attempt);
+					       why, attempt);
 			else
 				rc = error_set(err, WP_ENET, "%s",
-					       h->errbuf[0] ? h->errbuf : curl_easy_strerror(cc));
+					       why);
 			goto out;
 		}
-		if (req->follow && resp->status / 100 == 3 && resp->status != 304 && x.location) {
-			char *next = resolve_location(url, x.location);
-			free(x.location);
+		if (req->follow && resp->status / 100 == 3 && resp->status != 304 && location) {
+			char *next = resolve_location(url, location);
 			if (!next) {
 				rc = error_set(err, WP_ENET, "redirect to an unsupported location");
 				goto out;
@@ -606,7 +604,6 @@ enum wp_err http_request(struct http *h, const struct http_request *req,
 			attempt--; /* a redirect is not a failed attempt */
 			continue;
 		}
-		free(x.location);
 		if (transient_status(resp->status)) {
 			double d = x.retry_after >= 0 ? x.retry_after : backoff(attempt);
 			if (attempt >= h->o.attempts) {
@@ -631,6 +628,7 @@ enum wp_err http_request(struct http *h, const struct http_request *req,
 		break;
 	}
 out:
+	free(location);
 	free(validator);
 	free(shown);
 	free(url);
