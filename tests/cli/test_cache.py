@@ -32,6 +32,17 @@ class CacheCase(WasmpullCase):
             f.write(data)
         return path, sha256_hex(data), data
 
+    def pulled_twice(self):
+        """a.wasm and copy.wasm, the same bytes, both pulled: two sources, one
+        module. Returns (a's path, its sha256 hex, copy's path)."""
+        a, ha, _ = self.module_file("a.wasm")
+        copy = os.path.join(self.tmp, "copy.wasm")
+        with open(a, "rb") as f, open(copy, "wb") as g:
+            g.write(f.read())
+        self.pull("./a.wasm")
+        self.pull("./copy.wasm")
+        return a, ha, copy
+
     def pull(self, source):
         r = self.wp("pull", source)
         self.assertExit(r, 0)
@@ -136,12 +147,7 @@ class LsTest(CacheCase):
         self.assertIn("2026-11-30 01:08", r.stdout)
 
     def test_two_sources_one_module(self):
-        a, ha, _ = self.module_file("a.wasm")
-        copy = os.path.join(self.tmp, "copy.wasm")
-        with open(a, "rb") as f, open(copy, "wb") as g:
-            g.write(f.read())
-        self.pull("./a.wasm")
-        self.pull("./copy.wasm")
+        a, ha, copy = self.pulled_twice()
         now = int(time.time())
         self.edit_record(self.file_key(a), created=now - 500, last_used=now - 400)
         self.edit_record(self.file_key(copy), created=now - 300, last_used=now - 200)
@@ -178,12 +184,7 @@ class LsTest(CacheCase):
 
 class RmTest(CacheCase):
     def test_source_kept_while_another_uses_it_then_deleted(self):
-        a, ha, _ = self.module_file("a.wasm")
-        copy = os.path.join(self.tmp, "copy.wasm")
-        with open(a, "rb") as f, open(copy, "wb") as g:
-            g.write(f.read())
-        self.pull("./a.wasm")
-        self.pull("./copy.wasm")
+        a, ha, copy = self.pulled_twice()
 
         r = self.wp("cache", "rm", "./a.wasm")
         self.assertExit(r, 0)

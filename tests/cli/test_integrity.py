@@ -20,6 +20,25 @@ OTHER = "1" * 64
 MT = {"Content-Type": "application/vnd.oci.image.manifest.v1+json"}
 
 
+IMT = {"Content-Type": "application/vnd.oci.image.index.v1+json"}
+
+
+def serve_index(reg, tags, size_delta=0):
+    """reg serves an index at tags with one wasip1/wasm entry: MOD's cncf
+    manifest (its descriptor's size off by size_delta). Returns that manifest."""
+    man = cncf_manifest(MOD)
+    mdig = "sha256:" + sha256_hex(man)
+    index = json.dumps({"schemaVersion": 2, "mediaType": IMT["Content-Type"],
+                        "manifests": [{"mediaType": MT["Content-Type"], "digest": mdig,
+                                       "size": len(man) + size_delta,
+                                       "platform": {"os": "wasip1", "architecture": "wasm"}}]
+                        }).encode()
+    for tag in tags:
+        reg.set(f"/v2/w/m/manifests/{tag}", [ok(index, headers=IMT)])
+    reg.set(f"/v2/w/m/manifests/{mdig}", [ok(man, headers=MT)])
+    return man
+
+
 def registry(case, tags=("v1",), module=MOD):
     """A fault server playing a registry that serves module under tags."""
     reg = case.start_fault()
@@ -142,18 +161,7 @@ class OciLayers(WasmpullCase):
 
     def test_another_tag_of_a_cached_index_downloads_no_blob(self, platform=None):
         reg, host = registry(self, tags=())
-        man = cncf_manifest(MOD)
-        mdig = "sha256:" + sha256_hex(man)
-        index = json.dumps({"schemaVersion": 2,
-                            "mediaType": "application/vnd.oci.image.index.v1+json",
-                            "manifests": [{"mediaType": MT["Content-Type"], "digest": mdig,
-                                           "size": len(man),
-                                           "platform": {"os": "wasip1", "architecture": "wasm"}}]
-                            }).encode()
-        imt = {"Content-Type": "application/vnd.oci.image.index.v1+json"}
-        for tag in ("a", "b"):
-            reg.set(f"/v2/w/m/manifests/{tag}", [ok(index, headers=imt)])
-        reg.set(f"/v2/w/m/manifests/{mdig}", [ok(man, headers=MT)])
+        serve_index(reg, ("a", "b"))
         self.reg, self.host = reg, host
         pf = ("--platform", platform) if platform else ()
         self.assertExit(self.wp("pull", "--plain-http", *pf, f"{host}/w/m:a"), 0)
@@ -194,17 +202,7 @@ class OciLayers(WasmpullCase):
 
     def test_an_index_entry_size_must_match_its_manifest(self):
         reg, host = registry(self, tags=())
-        man = cncf_manifest(MOD)
-        mdig = "sha256:" + sha256_hex(man)
-        index = json.dumps({"schemaVersion": 2,
-                            "mediaType": "application/vnd.oci.image.index.v1+json",
-                            "manifests": [{"mediaType": MT["Content-Type"], "digest": mdig,
-                                           "size": len(man) + 7,
-                                           "platform": {"os": "wasip1", "architecture": "wasm"}}]
-                            }).encode()
-        reg.set("/v2/w/m/manifests/v1", [ok(index, headers={
-            "Content-Type": "application/vnd.oci.image.index.v1+json"})])
-        reg.set(f"/v2/w/m/manifests/{mdig}", [ok(man, headers=MT)])
+        serve_index(reg, ("v1",), size_delta=7)
         p = self.wp("pull", "--plain-http", f"{host}/w/m:v1")
         self.assertFails(p, 5)
         self.assertIn("the index says", p.stderr)
