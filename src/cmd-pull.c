@@ -60,6 +60,7 @@ struct pull {
 	enum source_kind kind;
 	const char *key;   /* the cache index key of the source */
 	const char *output;
+	char *target; /* where -o lands: through a symlink, what it points at */
 	bool json;
 	enum policy policy;
 	char want[65]; /* --sha256, "" when none */
@@ -479,27 +480,28 @@ out:
 
 /* -o must not land inside the cache (a module file there would turn writable),
  * nor in a folder that is not there: both are known before anything is fetched. */
-static enum wp_err check_output(const struct pull *p, struct error *err)
+static enum wp_err check_output(struct pull *p, struct error *err)
 {
 	struct stat st;
-	/* where the bytes will land: through a symlink, what it points at */
-	char *target = lstat(p->output, &st) == 0 && S_ISLNK(st.st_mode) ? realpath(p->output, NULL)
-									   : NULL;
-	const char *path = target ? target : p->output;
-	char *dup = xstrdup(path), *dir = realpath(dirname(dup), NULL);
+	/* -o through a symlink replaces what it points at and keeps the link
+	 * (a dangling one is replaced itself: there is nothing to follow) */
+	char *real = lstat(p->output, &st) == 0 && S_ISLNK(st.st_mode) ? realpath(p->output, NULL) : NULL;
+	char *dup, *dir;
 	const char *root = cache_root(p->cache);
 	size_t n = strlen(root);
 	enum wp_err rc = WP_OK;
 
+	p->target = real ? real : xstrdup(p->output);
+	dup = xstrdup(p->target);
+	dir = realpath(dirname(dup), NULL);
 	if (!dir)
 		rc = error_set(err, WP_EFAIL, "cannot write -o %s: %s", p->output, strerror(errno));
 	else if (!strncmp(dir, root, n) && (dir[n] == '/' || dir[n] == '\0'))
 		rc = error_set(err, WP_EUSAGE, "-o %s is inside the cache %s", p->output, root);
-	else if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+	else if (stat(p->target, &st) == 0 && S_ISDIR(st.st_mode))
 		rc = error_set(err, WP_EUSAGE, "-o %s is a folder; name the file to write", p->output);
 	free(dir);
 	free(dup);
-	free(target);
 	return rc;
 }
 
@@ -616,7 +618,7 @@ done:
 		rc = copy_to_stdout(p->fd, err);
 		goto out;
 	}
-	if (p->output && (rc = copy_to_path(p->fd, p->output, err)) != WP_OK)
+	if (p->target && (rc = copy_to_path(p->fd, p->target, err)) != WP_OK)
 		goto out;
 	if (p->json)
 		print_json(p, path);
@@ -695,6 +697,7 @@ out:
 	cache_free(p.cache);
 	free(p.shown);
 	free(p.warning);
+	free(p.target);
 	fetch_opts_release(&p.fo);
 	return err->code ? err->code : rc;
 }

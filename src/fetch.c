@@ -294,20 +294,12 @@ static enum wp_err copy_fd(int in, int out, const char *what, struct error *err)
 
 enum wp_err copy_to_path(int fd, const char *path, struct error *err)
 {
-	char *real = NULL, *dup = NULL, *tmp = NULL;
+	char *dup = NULL, *tmp = NULL;
 	enum wp_err rc = WP_OK;
 	struct stat st;
 	int out = -1;
 
-	/* -o through a symlink replaces what it points at, and keeps the link
-	 * (a dangling one is replaced itself: there is nothing to follow) */
-	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode) && (real = realpath(path, NULL)))
-		path = real;
 	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-		if (S_ISDIR(st.st_mode)) {
-			rc = error_set(err, WP_EUSAGE, "-o %s is a folder; name the file to write", path);
-			goto out;
-		}
 		/* a device or a FIFO (-o /dev/null): written into, never replaced */
 		if ((out = open(path, O_WRONLY | O_CLOEXEC)) < 0) {
 			rc = error_set(err, WP_EFAIL, "cannot write %s: %s", path, strerror(errno));
@@ -335,7 +327,6 @@ out:
 		rc = error_set(err, WP_EFAIL, "cannot write %s: %s", path, strerror(errno));
 	free(tmp);
 	free(dup);
-	free(real);
 	return rc;
 }
 

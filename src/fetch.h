@@ -53,7 +53,9 @@ enum wp_err fetch_url(struct http *h, const char *url, char *const *headers, siz
 enum wp_err fetch_path(struct cache *c, const char *path, uint64_t max_size, struct fetch **f,
 		       struct error *err);
 
-/* Copies an open file to path atomically (temp file beside it, fsync, rename). */
+/* Copies an open file to path atomically (temp file beside it, fsync,
+ * rename), or into it when it is a device or FIFO. path is where the bytes
+ * land: symlinks already followed, not a folder (the caller checks). */
 enum wp_err copy_to_path(int fd, const char *path, struct error *err);
 /* Copies an open file to stdout. */
 enum wp_err copy_to_stdout(int fd, struct error *err);
